@@ -1,0 +1,145 @@
+"""The one document model every renderer reads: Document -> Sections -> Blocks, plus References.
+
+Renderers (`markdown.py`, `bibtex.py`, `word.py`, ...) take a `Document` and a path
+and nothing else; they never reach back into the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Text(BaseModel):
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class Cite(BaseModel):
+    """An in-text citation of one or more references, by key."""
+
+    kind: Literal["cite"] = "cite"
+    keys: list[str]
+
+
+Run = Annotated[Text | Cite, Field(discriminator="kind")]
+
+
+class Paragraph(BaseModel):
+    kind: Literal["paragraph"] = "paragraph"
+    runs: list[Run]
+
+
+class Bullets(BaseModel):
+    kind: Literal["bullets"] = "bullets"
+    items: list[list[Run]]
+
+
+class Quote(BaseModel):
+    kind: Literal["quote"] = "quote"
+    runs: list[Run]
+
+
+class Table(BaseModel):
+    kind: Literal["table"] = "table"
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+class Chart(BaseModel):
+    """Data for a chart; renderers draw it natively or as an image."""
+
+    kind: Literal["chart"] = "chart"
+    caption: str
+    chart_type: Literal["bar", "line"] = "bar"
+    categories: list[str]
+    series: dict[str, list[float]]
+    x_label: str = ""
+    y_label: str = ""
+
+
+class Figure(BaseModel):
+    """An image file (PNG or SVG) with a caption; `path` is relative to the document's folder."""
+
+    kind: Literal["figure"] = "figure"
+    caption: str
+    path: str
+
+
+Block = Annotated[
+    Paragraph | Bullets | Quote | Table | Chart | Figure, Field(discriminator="kind")
+]
+
+
+class Section(BaseModel):
+    title: str
+    blocks: list[Block] = Field(default_factory=list)
+    subsections: list[Section] = Field(default_factory=list)
+
+
+class Reference(BaseModel):
+    key: str
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    url: str | None = None
+
+
+class Document(BaseModel):
+    title: str
+    subtitle: str = ""
+    abstract: list[Block] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    style: str = Field("apa", description="reference style: apa or ieee")
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="engine, date, prompt, thread id, ..."
+    )
+
+    def cited_keys(self) -> list[str]:
+        """Every key cited in the text, in order of first citation."""
+        seen: dict[str, None] = {}
+        for block in self.all_blocks():
+            for runs in _runs_of(block):
+                for run in runs:
+                    if isinstance(run, Cite):
+                        seen.update(dict.fromkeys(run.keys))
+        return list(seen)
+
+    def all_blocks(self) -> list[Block]:
+        """The abstract's blocks then every section's, depth first."""
+        blocks: list[Block] = list(self.abstract)
+
+        def walk(section: Section) -> None:
+            blocks.extend(section.blocks)
+            for sub in section.subsections:
+                walk(sub)
+
+        for section in self.sections:
+            walk(section)
+        return blocks
+
+
+def _runs_of(block: Block) -> list[list[Run]]:
+    if isinstance(block, Paragraph | Quote):
+        return [block.runs]
+    if isinstance(block, Bullets):
+        return block.items
+    return []
+
+
+def plain_text(runs: list[Run], cite: Callable[[list[str]], str] | None = None) -> str:
+    """The runs as text; `cite(keys)` renders citations (default `[key; key]`)."""
+    parts = []
+    for run in runs:
+        if isinstance(run, Text):
+            parts.append(run.text)
+        else:
+            parts.append(cite(run.keys) if cite else "[" + "; ".join(run.keys) + "]")
+    return "".join(parts)
