@@ -1,0 +1,86 @@
+"""Run settings: one `Context`, the graph's context schema, filled by the CLI or a client.
+
+Every field has a default that works offline. Secrets and endpoints come from the
+environment (`SWARM_MODEL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`), never from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graph.errors import SwarmError
+
+ENGINES = ("auto", "offline", "llm")
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Settings of one swarm run."""
+
+    corpus: list[str] = field(
+        default_factory=list,
+        metadata={
+            "description": "Folders of documents (PDF, DOCX, HTML, Markdown, text) or records "
+            "files (JSON Lines, CSV, BibTeX, CSL-JSON) to review."
+        },
+    )
+    out: str = field(
+        default="out",
+        metadata={"description": "Output folder; each review goes to OUT/<slug>/."},
+    )
+    max_agents: int = field(
+        default=32,
+        metadata={"description": "Most sub-agents running at once (graph max_concurrency)."},
+    )
+    max_steps: int = field(
+        default=4000,
+        metadata={"description": "Step budget of the run; sets the recursion limit."},
+    )
+    max_sources: int = field(
+        default=200,
+        metadata={"description": "Most sources kept after screening."},
+    )
+    max_themes: int = field(
+        default=8,
+        metadata={"description": "Most thematic sections in the review."},
+    )
+    formats: list[str] = field(
+        default_factory=lambda: ["md", "bib"],
+        metadata={"description": "Files to write: md, bib."},
+    )
+    style: str = field(
+        default="apa",
+        metadata={"description": "Reference style: apa or ieee."},
+    )
+    engine: str = field(
+        default="auto",
+        metadata={
+            "description": "auto (a model when SWARM_MODEL is set, else offline), offline or llm."
+        },
+    )
+    cache_dir: str = field(
+        default="",
+        metadata={"description": "Where corpus indexes are cached (default: the user cache)."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SwarmError(f"unknown engine {self.engine!r}: use one of {', '.join(ENGINES)}")
+        if self.max_agents < 1:
+            raise SwarmError("--max-agents must be at least 1")
+        if self.max_steps < 50:
+            raise SwarmError("--max-steps must be at least 50")
+        if self.max_sources < 1:
+            raise SwarmError("--max-sources must be at least 1")
+        if isinstance(self.corpus, str):
+            self.corpus = [self.corpus]
+        if isinstance(self.formats, str):
+            self.formats = [f.strip() for f in self.formats.split(",") if f.strip()]
+
+    def run_config(self, thread_id: str) -> dict:
+        """The LangGraph config for one run: thread, concurrency and recursion limit."""
+        return {
+            "configurable": {"thread_id": thread_id},
+            "max_concurrency": self.max_agents,
+            "recursion_limit": self.max_steps,
+        }

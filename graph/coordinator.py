@@ -1,0 +1,577 @@
+"""The coordinator: plans the task board, dispatches ready tasks with Send, merges results.
+
+Every superstep it Sends every ready task to its specialist, all in parallel;
+after the wave it merges what came back (dedupes sources by identity, assigns
+stable citation keys, records the outline and drafts) and adds the tasks that
+have become possible: citation agents for new sources, more search where a theme
+is thin, one writing agent per line of work, the frame, the formats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from exporters import FILENAMES
+from exporters.document import Document
+from graph import board
+from graph.config import Context
+from graph.engines.base import (
+    Group,
+    NotedSource,
+    PlanRequest,
+    RunFacts,
+    SectionRequest,
+    SectionSummary,
+    SourceBrief,
+    Theme,
+)
+from graph.errors import SwarmError
+from graph.resources import corpus_for, engine_for
+from graph.specialists.search import brief_fields
+from graph.specialists.writing import GROUP_SIZE
+from graph.state import SourceEntry, SwarmState, Task, TaskResult
+from tools.source import Source, base_key
+
+PROBE_SIZE = 40
+SEARCH_DEPTH = 40
+THEME_SEARCH_DEPTH = 15
+CITATION_BATCH = 4
+THIN_THEME = 3
+MAX_QUERIES = 24
+
+
+def slug(text: str, limit: int = 60) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-zA-Z0-9]+", " ", text).lower().split()
+    out = "-".join(words)[:limit].rstrip("-")
+    return out or "review"
+
+
+async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Scope the prompt into facets and one search task per query."""
+    prompt = (state.get("prompt") or "").strip()
+    if not prompt:
+        raise SwarmError('empty prompt: say what the review is about, e.g. swarm run "RAG methods"')
+    context = runtime.context
+    corpus = await corpus_for(context)
+    probe = [
+        SourceBrief(key=s.identity, **brief_fields(s))
+        for s, _ in corpus.search(prompt, PROBE_SIZE)
+    ]
+    planned = await engine_for(context).plan(
+        PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
+    )
+    queries = list(dict.fromkeys(q.strip() for q in planned.queries if q.strip())) or [prompt]
+    tasks = {
+        f"search-{n:03d}": board.task(
+            f"search-{n:03d}",
+            "search",
+            "query",
+            {"query": q, "topic": planned.topic or prompt, "k": SEARCH_DEPTH},
+        )
+        for n, q in enumerate(queries[:MAX_QUERIES])
+    }
+    runtime.stream_writer({"event": "planned", "queries": len(tasks), "title": planned.title})
+    return {
+        "plan": planned.model_dump() | {"queries": queries[:MAX_QUERIES]},
+        "started": time.time(),
+        "out_dir": str(Path(context.out) / slug(prompt)),
+        "tasks": tasks,
+        "counters": {
+            "searched": len(corpus),
+            "skipped_documents": corpus.stats.skipped,
+        },
+    }
+
+
+def dispatch(state: SwarmState) -> list[Send] | str:
+    """Send every ready task to its specialist; when none is left, finish."""
+    ready = board.ready(state.get("tasks", {}), state.get("results", {}))
+    if not ready:
+        return "finish"
+    return [Send(t["kind"], {"task": t}) for t in ready]
+
+
+class Merge:
+    """One merge pass over a wave's results: a working copy of the state, then the update."""
+
+    def __init__(self, state: SwarmState, context: Context) -> None:
+        self.state = state
+        self.context = context
+        self.topic = state["plan"]["topic"] or state["prompt"]
+        self.tasks: dict[str, Task] = dict(state.get("tasks", {}))
+        self.results: dict[str, TaskResult] = state.get("results", {})
+        self.sources: dict[str, SourceEntry] = dict(state.get("sources", {}))
+        self.outline: dict[str, Any] = dict(state.get("outline") or {})
+        self.drafts: dict[str, dict[str, Any]] = dict(state.get("drafts", {}))
+        self.tables: dict[str, dict[str, Any]] = dict(state.get("tables", {}))
+        self.counters: dict[str, int] = dict(state.get("counters", {}))
+        self.document: dict[str, Any] = state.get("document") or {}
+        self.new_tasks: dict[str, Task] = {}
+
+    def add(self, task: Task) -> None:
+        if task["id"] not in self.tasks:
+            self.tasks[task["id"]] = task
+            self.new_tasks[task["id"]] = task
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+    # results -> merged state
+
+    def absorb(self, result: TaskResult) -> None:
+        task = self.tasks[result["task_id"]]
+        if result["status"] == "failed":
+            self.count("failed_tasks")
+            return
+        output = result["output"]
+        match task["skill"]:
+            case "query":
+                self.absorb_hits(output)
+            case "read":
+                for identity, notes in output["notes"].items():
+                    self.sources[identity] = {**self.sources[identity], "notes": notes}
+            case "outline":
+                self.outline = output["outline"]
+            case "section" | "frame" | "method":
+                self.drafts[task["id"]] = {**task["payload"]["place"], "draft": output["draft"]}
+                self.count("dropped_citations", output.get("dropped", 0))
+            case "tables":
+                self.tables.update(output["tables"])
+            case "assemble":
+                self.document = output["document"]
+            case "export":
+                pass
+
+    def absorb_hits(self, output: dict[str, Any]) -> None:
+        for hit in output["hits"]:
+            entry: SourceEntry = {
+                "identity": hit["identity"],
+                "key": "",
+                "source": hit["source"],
+                "score": hit["score"],
+                "queries": [output["query"]],
+                "kept": hit["kept"],
+            }
+            old = self.sources.get(hit["identity"])
+            if old:
+                entry = {
+                    **old,
+                    "score": max(old["score"], hit["score"]),
+                    "queries": sorted(set(old["queries"]) | {output["query"]}),
+                    "kept": old["kept"] or hit["kept"],
+                }
+            if output.get("theme"):
+                entry["theme_hint"] = output["theme"]
+            self.sources[hit["identity"]] = entry
+
+    # board rules: what becomes possible after this wave
+
+    def assign_keys(self) -> list[str]:
+        """Keep the best screened sources up to the budget and give each a stable key."""
+        keyed = [e for e in self.sources.values() if e["key"]]
+        room = self.context.max_sources - len(keyed)
+        fresh = sorted(
+            (e for e in self.sources.values() if e["kept"] and not e["key"]),
+            key=lambda e: (-e["score"], e["identity"]),
+        )[: max(room, 0)]
+        taken = {e["key"] for e in keyed}
+        assigned = []
+        for entry in sorted(fresh, key=lambda e: e["identity"]):
+            key = base = base_key(Source.model_validate(entry["source"]))
+            suffix = ord("a")
+            while key in taken:
+                key = f"{base}{chr(suffix)}"
+                suffix += 1
+            taken.add(key)
+            self.sources[entry["identity"]] = {**entry, "key": key}
+            assigned.append(entry["identity"])
+        return assigned
+
+    def plan_reading(self) -> None:
+        """After a round of search: key the new sources and read them in batches."""
+        if not board.finished(self.tasks, self.results, kind="search"):
+            return
+        fresh = self.assign_keys()
+        for start in range(0, len(fresh), CITATION_BATCH):
+            batch = fresh[start : start + CITATION_BATCH]
+            number = sum(1 for t in self.tasks.values() if t["kind"] == "citation")
+            items = [
+                {
+                    "identity": i,
+                    "brief": {"key": self.sources[i]["key"], **self._brief(i)},
+                    "theme": self.sources[i].get("theme_hint"),
+                }
+                for i in batch
+            ]
+            self.add(
+                board.task(
+                    f"read-{number:04d}", "citation", "read", {"topic": self.topic, "items": items}
+                )
+            )
+
+    def _brief(self, identity: str) -> dict[str, Any]:
+        return brief_fields(Source.model_validate(self.sources[identity]["source"]))
+
+    def noted(self, identities: list[str] | None = None) -> list[NotedSource]:
+        chosen = identities or [i for i, e in self.sources.items() if e["key"] and "notes" in e]
+        return [
+            NotedSource(
+                key=self.sources[i]["key"], notes=self.sources[i]["notes"], **self._brief(i)
+            )
+            for i in sorted(chosen, key=lambda i: self.sources[i]["key"])
+            if "notes" in self.sources[i]
+        ]
+
+    def plan_outline(self) -> None:
+        if board.of(self.tasks, skill="outline"):
+            return
+        for kind in ("search", "citation"):
+            if not board.finished(self.tasks, self.results, kind=kind):
+                return
+        sources = self.noted()
+        if not sources:
+            return
+        self.add(
+            board.task(
+                "outline",
+                "writing",
+                "outline",
+                {
+                    "topic": self.topic,
+                    "sources": [s.model_dump() for s in sources],
+                    "max_themes": self.context.max_themes,
+                },
+            )
+        )
+
+    def plan_sections(self) -> None:
+        """Write each theme once its sources are in; a thin theme first gets more search."""
+        for theme in self.outline.get("themes", []):
+            tid = theme["id"]
+            if any(t["id"].startswith(f"section-{tid}-") for t in self.tasks.values()):
+                continue
+            expansion = [t for t in self.tasks.values() if t["payload"].get("theme") == tid]
+            if len(theme["keys"]) < THIN_THEME and not expansion:
+                query = " ".join([theme["title"], *theme.get("keywords", [])[:4]])
+                self.add(
+                    board.task(
+                        f"search-{tid}",
+                        "search",
+                        "query",
+                        {"query": query, "topic": self.topic, "k": THEME_SEARCH_DEPTH, "theme": tid},
+                    )
+                )
+                continue
+            if expansion and not self._expansion_done(tid):
+                continue
+            self._absorb_expansion(theme)
+            self._add_section_tasks(theme)
+
+    def _expansion_done(self, tid: str) -> bool:
+        searched = [t for t in self.tasks.values() if t["payload"].get("theme") == tid]
+        if any(t["id"] not in self.results for t in searched):
+            return False
+        reads = [
+            t
+            for t in self.tasks.values()
+            if t["skill"] == "read" and any(i.get("theme") == tid for i in t["payload"]["items"])
+        ]
+        return all(t["id"] in self.results for t in reads)
+
+    def _absorb_expansion(self, theme: dict[str, Any]) -> None:
+        placed = {k for t in self.outline["themes"] for k in t["keys"]}
+        extra = [
+            e["key"]
+            for e in self.sources.values()
+            if e.get("theme_hint") == theme["id"] and e["key"] and "notes" in e
+            and e["key"] not in placed
+        ]
+        if extra:
+            theme["keys"] = [*theme["keys"], *extra]
+            theme["groups"] = [*theme["groups"], {"label": "Further work", "keys": extra}]
+
+    def _add_section_tasks(self, theme: dict[str, Any]) -> None:
+        tid = theme["id"]
+        by_key = {e["key"]: i for i, e in self.sources.items() if e["key"]}
+        model = Theme.model_validate(theme)
+
+        def request(part: str, group: Group | None, keys: list[str]) -> dict[str, Any]:
+            return SectionRequest(
+                topic=self.topic,
+                theme=model,
+                part=part,
+                group=group,
+                sources=self.noted([by_key[k] for k in keys if k in by_key]),
+            ).model_dump()
+
+        self.add(
+            board.task(
+                f"section-{tid}-overview",
+                "writing",
+                "section",
+                {
+                    "request": request("overview", None, theme["keys"]),
+                    "place": {"theme": tid, "part": "overview", "group": -1, "chunk": 0},
+                },
+            )
+        )
+        for g, group in enumerate(theme["groups"]):
+            for c, start in enumerate(range(0, len(group["keys"]), GROUP_SIZE)):
+                keys = group["keys"][start : start + GROUP_SIZE]
+                part = Group(label=group["label"], keys=keys)
+                self.add(
+                    board.task(
+                        f"section-{tid}-g{g}-{c}",
+                        "writing",
+                        "section",
+                        {
+                            "request": request("group", part, keys),
+                            "place": {"theme": tid, "part": "group", "group": g, "chunk": c},
+                        },
+                    )
+                )
+
+    def _themes_written(self) -> bool:
+        themes = self.outline.get("themes", [])
+        return bool(themes) and all(
+            any(t["id"].startswith(f"section-{th['id']}-") for t in self.tasks.values())
+            for th in themes
+        )
+
+    def plan_tables(self) -> None:
+        if board.of(self.tasks, skill="tables") or not self._themes_written():
+            return
+        theme_of = {k: t["id"] for t in self.outline["themes"] for k in t["keys"]}
+        rows = [
+            {"key": e["key"], "year": e["source"].get("year"), "theme": theme_of[e["key"]]}
+            for e in self.sources.values()
+            if e["key"] in theme_of
+        ]
+        themes = [{"id": t["id"], "title": t["title"]} for t in self.outline["themes"]]
+        self.add(board.task("tables", "coding", "tables", {"sources": rows, "themes": themes}))
+
+    def facts(self) -> RunFacts:
+        found = list(self.sources.values())
+        years = [e["source"]["year"] for e in found if e["key"] and e["source"].get("year")]
+        return RunFacts(
+            sources_searched=self.counters.get("searched", 0),
+            sources_found=len(found),
+            sources_screened=sum(1 for e in found if e["kept"]),
+            sources_kept=sum(1 for e in found if e["key"]),
+            queries=self.state["plan"]["queries"],
+            years=(min(years), max(years)) if years else None,
+            engine=engine_for(self.context).name,
+        )
+
+    def plan_frame(self) -> None:
+        if board.of(self.tasks, skill="frame") or not self._themes_written():
+            return
+        if not board.finished(self.tasks, self.results, skill="section"):
+            return
+        facts = self.facts()
+        summaries = [
+            SectionSummary(
+                title=t["title"],
+                summary=t.get("summary", ""),
+                keys=self._representatives(t),
+            )
+            for t in self.outline["themes"]
+        ]
+        for kind in ("introduction", "conclusion", "abstract"):
+            request = {
+                "kind": kind,
+                "topic": self.topic,
+                "title": self.state["plan"]["title"],
+                "sections": [s.model_dump() for s in summaries],
+                "facts": facts.model_dump(),
+            }
+            self.add(
+                board.task(
+                    f"frame-{kind}",
+                    "writing",
+                    "frame",
+                    {"request": request, "place": {"frame": kind}},
+                )
+            )
+        method_facts = facts.model_dump() | {"themes": len(self.outline["themes"])}
+        self.add(
+            board.task(
+                "frame-method",
+                "writing",
+                "method",
+                {"facts": method_facts, "place": {"frame": "method"}},
+            )
+        )
+
+    def _representatives(self, theme: dict[str, Any], limit: int = 3) -> list[str]:
+        scored = sorted(
+            (k for k in theme["keys"]),
+            key=lambda k: -max(
+                (e["score"] for e in self.sources.values() if e["key"] == k), default=0
+            ),
+        )
+        return scored[:limit]
+
+    def plan_assembly(self, runtime: Runtime[Context]) -> None:
+        if board.of(self.tasks, skill="assemble"):
+            return
+        if not (
+            board.finished(self.tasks, self.results, kind="writing", skill="frame")
+            and board.finished(self.tasks, self.results, skill="method")
+            and board.finished(self.tasks, self.results, kind="coding")
+        ):
+            return
+        frames = {d["frame"]: d["draft"] for d in self.drafts.values() if "frame" in d}
+        for kind in ("introduction", "conclusion", "abstract", "method"):
+            frames.setdefault(kind, {"title": kind.capitalize(), "paragraphs": []})
+        parts = [d for d in self.drafts.values() if "theme" in d]
+        engine = engine_for(self.context).name
+        sources = sorted(
+            (e for e in self.sources.values() if e["key"]), key=lambda e: e["key"]
+        )
+        payload = {
+            "title": self.state["plan"]["title"],
+            "subtitle": f"A literature review written by the {engine} engine of Agent Swarm",
+            "style": self.context.style,
+            "metadata": {
+                "prompt": self.state["prompt"],
+                "engine": engine,
+                "date": time.strftime("%Y-%m-%d"),
+            },
+            "frames": frames,
+            "parts": parts,
+            "outline": self.outline,
+            "tables": self.tables,
+            "sources": [
+                {"key": e["key"], "source": e["source"], "notes": e.get("notes", {})}
+                for e in sources
+            ],
+        }
+        self.add(board.task("assemble", "formatting", "assemble", payload))
+
+    def plan_exports(self) -> None:
+        if not self.document or board.of(self.tasks, skill="export"):
+            return
+        for fmt in self.context.formats:
+            self.add(
+                board.task(
+                    f"export-{fmt}",
+                    "formatting",
+                    "export",
+                    {
+                        "document": self.document,
+                        "format": fmt,
+                        "out_dir": self.state["out_dir"],
+                    },
+                )
+            )
+
+
+async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Fold the wave's results into the state and add the tasks that became possible."""
+    done = state.get("merged", {})
+    new = [r for tid, r in sorted(state.get("results", {}).items()) if tid not in done]
+    work = Merge(state, runtime.context)
+    for result in new:
+        work.absorb(result)
+    work.plan_reading()
+    work.plan_outline()
+    work.plan_sections()
+    work.plan_tables()
+    work.plan_frame()
+    work.plan_assembly(runtime)
+    work.plan_exports()
+    wave = str(len(state.get("waves", {})))
+    return {
+        "merged": {r["task_id"]: True for r in new},
+        "waves": {wave: {"size": len(new), "steps": max((r["steps"] for r in new), default=0)}},
+        "tasks": work.new_tasks,
+        "sources": work.sources,
+        "outline": work.outline,
+        "drafts": work.drafts,
+        "tables": work.tables,
+        "counters": work.counters,
+        "document": work.document,
+    }
+
+
+async def finish(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Write run.json beside the review and return the review, its files and the summary."""
+    out_dir = Path(state["out_dir"])
+    results = state.get("results", {})
+    files = sorted(
+        r["output"]["file"] for r in results.values() if r["status"] == "done" and "file" in r["output"]
+    )
+    document = Document.model_validate(state["document"]) if state.get("document") else None
+    run = run_summary(state, runtime.context, document, files + [str(out_dir / "run.json")])
+    info = runtime.execution_info
+    run["thread_id"] = (info.thread_id if info else None) or ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
+    review_path = out_dir / FILENAMES["md"]
+    review = review_path.read_text() if review_path.exists() else ""
+    return {"review": review, "files": run["files"], "run": run}
+
+
+def run_summary(
+    state: SwarmState, context: Context, document: Document | None, files: list[str]
+) -> dict[str, Any]:
+    results = state.get("results", {})
+    waves = list(state.get("waves", {}).values())
+    counters = state.get("counters", {})
+    cited = document.cited_keys() if document else []
+    references = {r.key for r in document.references} if document else set()
+    citations = 0
+    words = 0
+    if document:
+        from exporters.document import Cite, Paragraph, plain_text
+
+        for block in document.all_blocks():
+            runs = getattr(block, "runs", None) or [
+                run for item in getattr(block, "items", []) for run in item
+            ]
+            citations += sum(len(r.keys) for r in runs if isinstance(r, Cite))
+            if isinstance(block, Paragraph) or runs:
+                words += len(plain_text(runs, cite=lambda keys: "").split())
+    failed = [
+        {"task": tid, "error": r.get("error", "")}
+        for tid, r in sorted(results.items())
+        if r["status"] == "failed"
+    ]
+    themes = len(state.get("outline", {}).get("themes", []))
+    status = "done" if document else "no_relevant_sources"
+    return {
+        "thread_id": "",
+        "status": status,
+        "engine": engine_for(context).name,
+        "prompt": state["prompt"],
+        "title": state["plan"].get("title", ""),
+        "sub_agents": len(results),
+        "max_parallel": max((w["size"] for w in waves), default=0),
+        "supersteps": 2 + 2 * len(waves),
+        "critical_steps": 2 + sum(1 + w["steps"] for w in waves),
+        "sources_searched": counters.get("searched", 0),
+        "sources_found": len(state.get("sources", {})),
+        "sources_kept": sum(1 for e in state.get("sources", {}).values() if e["key"]),
+        "sources": len(cited),
+        "citations": citations,
+        "unresolved_citations": sum(1 for k in cited if k not in references),
+        "dropped_citations": counters.get("dropped_citations", 0),
+        "themes": themes,
+        "sections": len(document.sections) if document else 0,
+        "words": words,
+        "failed_tasks": len(failed),
+        "failures": failed,
+        "skipped_documents": counters.get("skipped_documents", 0),
+        "wall_seconds": round(time.time() - state.get("started", time.time()), 2),
+        "files": files,
+    }

@@ -1,0 +1,46 @@
+"""The swarm graph, assembled top to bottom as the flow in DESIGN.md reads.
+
+prompt -> plan -> (Send every ready task to its specialist, in parallel) -> merge
+-> ... -> finish. The graph served by `langgraph dev` is compiled without a
+checkpointer (the server brings its own); the CLI compiles `builder` with one.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from graph.config import Context
+from graph.coordinator import dispatch, finish, merge, plan
+from graph.specialists import citation, coding, formatting, search, writing
+from graph.state import KINDS, SwarmInput, SwarmOutput, SwarmState
+
+SPECIALISTS = {
+    "search": search.graph,
+    "citation": citation.graph,
+    "writing": writing.graph,
+    "coding": coding.graph,
+    "formatting": formatting.graph,
+}
+
+
+def build() -> StateGraph:
+    builder = StateGraph(
+        SwarmState, context_schema=Context, input_schema=SwarmInput, output_schema=SwarmOutput
+    )
+    builder.add_node("plan", plan)
+    for kind in KINDS:
+        builder.add_node(kind, SPECIALISTS[kind])
+    builder.add_node("merge", merge)
+    builder.add_node("finish", finish)
+
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", dispatch, [*KINDS, "finish"])
+    for kind in KINDS:
+        builder.add_edge(kind, "merge")
+    builder.add_conditional_edges("merge", dispatch, [*KINDS, "finish"])
+    builder.add_edge("finish", END)
+    return builder
+
+
+builder = build()
+graph = builder.compile(name="swarm")
