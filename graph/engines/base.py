@@ -207,3 +207,7 @@ class Engine(ABC):
     def usage(self) -> Usage:
         """Tokens used so far; engines that use none report zero."""
         return Usage()
+
+    async def aclose(self) -> None:
+        """Release what the engine holds open (connections); engines that hold none do nothing."""
+        return None

@@ -1,0 +1,487 @@
+"""The LLM engine: prompts from `prompts/`, a chat model with structured output.
+
+`ChatOpenAI` reaches OpenAI and every OpenAI-compatible server (Moonshot Kimi, vLLM,
+Ollama, LM Studio, llama.cpp) through `base_url`. Each skill sends the system prompt
+and its own prompt, and asks for the contract's answer model as a strict JSON schema
+(or as a forced function call, or in JSON mode, for servers that lack JSON schemas).
+Source text is fenced between `<source key="...">` markers as data; the system prompt
+says that nothing inside them is an instruction.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any, Literal, TypeVar, get_args
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+from langchain_core.utils.json import parse_json_markdown
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, ValidationError
+
+from graph.engines.base import (
+    ClaimRequest,
+    Engine,
+    FrameRequest,
+    NotedSource,
+    NotesRequest,
+    Outline,
+    OutlineRequest,
+    Plan,
+    PlanRequest,
+    Screening,
+    ScreenRequest,
+    SectionDraft,
+    SectionRequest,
+    SourceBrief,
+    SourceNotes,
+    Usage,
+    Verdict,
+)
+from graph.errors import SwarmError
+
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+"""The prompt templates, one text file per skill, with `$name` placeholders."""
+
+StructuredOutput = Literal["json_schema", "function_calling", "json_mode"]
+"""How the answer is asked for: a strict JSON schema response format (OpenAI, vLLM,
+recent Ollama), a forced function call (servers with tools but no JSON schemas), or
+JSON mode with the schema in the prompt (servers with neither)."""
+
+TEMPLATES = (
+    "system",
+    "plan",
+    "screen",
+    "extract_notes",
+    "outline",
+    "write_section",
+    "write_frame",
+    "verify_claim",
+    "json_answer",
+)
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+class AnswerError(RuntimeError):
+    """The model's answer is not the structured answer the skill asked for.
+
+    Raised instead of guessing: the graph records the task as failed.
+    """
+
+
+class LLMEngine(Engine):
+    """An engine that thinks with a chat model behind an OpenAI-compatible API."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        max_retries: int = 6,
+        structured_output: StructuredOutput = "json_schema",
+        max_source_chars: int = 40_000,
+        prompts: Path = PROMPTS,
+    ) -> None:
+        if structured_output not in get_args(StructuredOutput):
+            raise SwarmError(
+                f"unknown structured output method {structured_output!r}: "
+                f"use one of {', '.join(get_args(StructuredOutput))}"
+            )
+        self.name = f"llm:{model}"
+        self.model = model
+        self.structured_output: StructuredOutput = structured_output
+        self.max_source_chars = max_source_chars
+        self._templates = _load_templates(prompts)
+        # its own connection pool: langchain_openai shares one per base URL and timeout
+        # across the process, which breaks once the event loop that used it has closed
+        self._http = openai.DefaultAsyncHttpxClient()
+        self._chat = ChatOpenAI(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_async_client=self._http,
+        )
+        self._runnables: dict[type[BaseModel], Runnable] = {}
+        self._lock = threading.Lock()
+        self._input_tokens = 0
+        self._output_tokens = 0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> LLMEngine:
+        """Build the engine from `SWARM_MODEL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL` and
+        `SWARM_STRUCTURED_OUTPUT`; `options` go to the constructor and win over them."""
+        env = os.environ if environ is None else environ
+        model = options.pop("model", None) or env.get("SWARM_MODEL", "").strip()
+        if not model:
+            raise SwarmError(
+                "SWARM_MODEL is not set: name the chat model to use (e.g. SWARM_MODEL=gpt-4.1), "
+                "or run with the offline engine"
+            )
+        base_url = options.pop("base_url", None) or env.get("OPENAI_BASE_URL", "").strip() or None
+        api_key = options.pop("api_key", None) or env.get("OPENAI_API_KEY", "").strip() or None
+        if api_key is None:
+            if base_url is None:
+                raise SwarmError(
+                    "OPENAI_API_KEY is not set: set it to your provider's key, or set "
+                    "OPENAI_BASE_URL to a local OpenAI-compatible server that needs none"
+                )
+            api_key = "not-needed"  # local servers (Ollama, LM Studio) ignore the key
+        method = options.pop("structured_output", None) or (
+            env.get("SWARM_STRUCTURED_OUTPUT", "").strip() or "json_schema"
+        )
+        return cls(model, base_url=base_url, api_key=api_key, structured_output=method, **options)
+
+    # the skills
+
+    async def plan(self, request: PlanRequest) -> Plan:
+        probe = [self._brief(s, abstract_chars=800) for s in request.probe]
+        return await self._ask(
+            "plan",
+            Plan,
+            prompt=request.prompt,
+            probe="\n".join(probe) or "(no sources looked at yet)",
+            max_queries=request.max_queries,
+        )
+
+    async def screen(self, request: ScreenRequest) -> Screening:
+        candidates = [
+            self._brief(c, extra=f"search score: {c.score:.3f}") for c in request.candidates
+        ]
+        return await self._ask(
+            "screen",
+            Screening,
+            topic=_data(request.topic),
+            query=_data(request.query),
+            candidates="\n".join(candidates) or "(none)",
+        )
+
+    async def extract_notes(self, request: NotesRequest) -> SourceNotes:
+        return await self._ask(
+            "extract_notes",
+            SourceNotes,
+            topic=_data(request.topic),
+            source=self._brief(request.source, text=request.text),
+        )
+
+    async def outline(self, request: OutlineRequest) -> Outline:
+        return await self._ask(
+            "outline",
+            Outline,
+            topic=_data(request.topic),
+            sources="\n".join(self._noted(s) for s in request.sources) or "(none)",
+            keys=_keys(s.key for s in request.sources),
+            max_themes=request.max_themes,
+        )
+
+    async def write_section(self, request: SectionRequest) -> SectionDraft:
+        theme = request.theme
+        if request.part == "group":
+            if request.group is None:
+                raise ValueError("a section request for a group part needs its group")
+            part = (
+                f'the line of work "{_data(request.group.label)}", comparing its works: '
+                f"{_keys(request.group.keys)}"
+            )
+        else:
+            lines = "; ".join(f"{_data(g.label)} ({_keys(g.keys)})" for g in theme.groups)
+            part = "the overview of the section" + (
+                f"; its lines of work: {lines}" if lines else ""
+            )
+        return await self._ask(
+            "write_section",
+            SectionDraft,
+            topic=_data(request.topic),
+            theme_title=_data(theme.title),
+            theme_summary=_data(theme.summary) or "(not given)",
+            theme_keywords=_data(", ".join(theme.keywords)) or "(not given)",
+            part=part,
+            sources="\n".join(self._noted(s) for s in request.sources) or "(none)",
+            keys=_keys(s.key for s in request.sources),
+        )
+
+    async def write_frame(self, request: FrameRequest) -> SectionDraft:
+        sections = "\n".join(
+            f'<section title="{_attribute(s.title)}" keys="{_keys(s.keys)}">\n'
+            f"{_data(s.summary)}\n</section>"
+            for s in request.sections
+        )
+        facts = request.facts
+        years = f"{facts.years[0]} to {facts.years[1]}" if facts.years else "not known"
+        fact_lines = [
+            f"- sources searched: {facts.sources_searched}",
+            f"- sources found: {facts.sources_found}",
+            f"- sources screened: {facts.sources_screened}",
+            f"- sources kept: {facts.sources_kept}",
+            f"- publication years of the kept sources: {years}",
+            f"- search queries ({len(facts.queries)}): {_data('; '.join(facts.queries)) or 'none'}",
+            f"- written by: {facts.engine or self.name}",
+        ]
+        keys = _keys(dict.fromkeys(k for s in request.sections for k in s.keys))
+        return await self._ask(
+            "write_frame",
+            SectionDraft,
+            kind=request.kind,
+            title=_data(request.title),
+            topic=_data(request.topic),
+            sections=sections or "(none)",
+            facts="\n".join(fact_lines),
+            keys=keys,
+        )
+
+    async def verify_claim(self, request: ClaimRequest) -> Verdict:
+        return await self._ask(
+            "verify_claim",
+            Verdict,
+            sentence=_data(request.sentence),
+            source=self._brief(request.source, text=request.text),
+        )
+
+    def usage(self) -> Usage:
+        with self._lock:
+            return Usage(input=self._input_tokens, output=self._output_tokens)
+
+    async def aclose(self) -> None:
+        """Close the engine's connections to the model server."""
+        await self._http.aclose()
+
+    # asking
+
+    async def _ask(self, skill: str, answer: type[Answer], **fields: Any) -> Answer:
+        """Send one skill's prompt and return its answer, validated against `answer`."""
+        try:
+            result = await self._runnable(answer).ainvoke(self._messages(skill, answer, fields))
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as error:
+            completion = error.completion
+            if completion is not None and completion.usage is not None:
+                self._count(completion.usage.prompt_tokens, completion.usage.completion_tokens)
+            reason = (
+                "was cut off at the output token limit"
+                if isinstance(error, openai.LengthFinishReasonError)
+                else "was stopped by the provider's content filter"
+            )
+            raise AnswerError(f"{self.name} {skill}: the answer {reason}") from error
+
+        raw: AIMessage = result["raw"]
+        if raw.usage_metadata:
+            self._count(raw.usage_metadata["input_tokens"], raw.usage_metadata["output_tokens"])
+        whole_json = self.structured_output != "function_calling"
+        return _read(answer, result, f"{self.name} {skill}: the answer", whole_json=whole_json)
+
+    def _runnable(self, answer: type[BaseModel]) -> Runnable:
+        """The chat model bound to ask for `answer`, built once per answer model."""
+        with self._lock:
+            if answer not in self._runnables:
+                self._runnables[answer] = self._structured(answer)
+            return self._runnables[answer]
+
+    def _structured(self, answer: type[BaseModel]) -> Runnable:
+        schema = copy.deepcopy(answer_schema(answer))
+        description = (answer.__doc__ or f"The {answer.__name__} answer.").strip().splitlines()[0]
+        if self.structured_output == "json_schema":
+            spec = {
+                "name": answer.__name__,
+                "description": description,
+                "schema": schema,
+                "strict": True,
+            }
+        elif self.structured_output == "function_calling":
+            spec = {"name": answer.__name__, "description": description, "parameters": schema}
+        else:
+            spec = schema
+        return self._chat.with_structured_output(
+            spec, method=self.structured_output, include_raw=True
+        )
+
+    def _messages(
+        self, skill: str, answer: type[BaseModel], fields: dict[str, Any]
+    ) -> list[BaseMessage]:
+        prompt = self._templates[skill].substitute(fields)
+        if self.structured_output == "json_mode":
+            schema = json.dumps(answer_schema(answer), indent=2)
+            prompt += "\n\n" + self._templates["json_answer"].substitute(schema=schema)
+        return [
+            SystemMessage(self._templates["system"].substitute()),
+            HumanMessage(prompt),
+        ]
+
+    def _count(self, input_tokens: int, output_tokens: int) -> None:
+        with self._lock:
+            self._input_tokens += input_tokens
+            self._output_tokens += output_tokens
+
+    # rendering sources as fenced data
+
+    def _brief(
+        self,
+        source: SourceBrief,
+        *,
+        text: str | None = None,
+        extra: str | None = None,
+        abstract_chars: int = 4_000,
+    ) -> str:
+        lines = [f"title: {source.title}"]
+        if source.authors:
+            authors = "; ".join(source.authors[:8])
+            lines.append(f"authors: {authors}" + ("; et al." if len(source.authors) > 8 else ""))
+        if source.year is not None:
+            lines.append(f"year: {source.year}")
+        if source.venue:
+            lines.append(f"venue: {source.venue}")
+        if extra:
+            lines.append(extra)
+        if source.abstract:
+            lines.append(f"abstract: {_clip(source.abstract, abstract_chars)}")
+        if text is not None:
+            lines.append(f"text:\n{_clip(text, self.max_source_chars) or '(empty)'}")
+        return _fence(source.key, "\n".join(lines))
+
+    def _noted(self, source: NotedSource) -> str:
+        notes = source.notes
+        extra = [
+            f"method: {notes.method}" if notes.method else "",
+            f"finding: {notes.finding}" if notes.finding else "",
+            f"keywords: {', '.join(notes.keywords)}" if notes.keywords else "",
+            "key sentences:\n" + "\n".join(f"- {s}" for s in notes.key_sentences)
+            if notes.key_sentences
+            else "",
+        ]
+        return self._brief(source, extra="\n".join(e for e in extra if e) or None)
+
+
+def _read(answer: type[Answer], result: dict[str, Any], failed: str, *, whole_json: bool) -> Answer:
+    """The validated answer from `with_structured_output(..., include_raw=True)`'s result,
+    or an `AnswerError` that says what was wrong with it (`failed` starts the message)."""
+    raw: AIMessage = result["raw"]
+    name = answer.__name__
+    if raw.response_metadata.get("finish_reason") == "length":
+        raise AnswerError(f"{failed} was cut off at the output token limit")
+    if result["parsing_error"] is not None:
+        reason = str(result["parsing_error"]).strip().splitlines()[0]
+        raise AnswerError(f"{failed} is not a valid {name}: {reason[:300]}") from result[
+            "parsing_error"
+        ]
+    if raw.invalid_tool_calls:
+        raise AnswerError(
+            f"{failed} is not a valid {name}: its function call arguments are not JSON: "
+            f"{_excerpt(raw)}"
+        )
+    if whole_json:
+        try:  # the JSON output parser completes cut-off JSON; a finished answer is whole
+            parse_json_markdown(raw.text, parser=json.loads)
+        except json.JSONDecodeError as error:
+            raise AnswerError(
+                f"{failed} is not a valid {name}: its JSON is incomplete ({error}): {_excerpt(raw)}"
+            ) from error
+    if result["parsed"] is None:
+        raise AnswerError(f"{failed} is not a {name}: it was {_excerpt(raw)}")
+    try:
+        return answer.model_validate(result["parsed"])
+    except ValidationError as error:
+        raise AnswerError(f"{failed} is not a valid {name}: {error}") from error
+
+
+@cache
+def answer_schema(answer: type[BaseModel]) -> dict[str, Any]:
+    """`answer`'s JSON schema in the subset strict structured outputs accept.
+
+    Every property required, no defaults, `additionalProperties: false` on every object,
+    no titles, and no `$ref` with sibling keywords. Descriptions stay: they guide the model.
+    """
+    schema = copy.deepcopy(answer.model_json_schema())
+    defs = schema.pop("$defs", {})
+    strict = _strict(schema, defs, answer.__name__)
+    if defs:
+        strict["$defs"] = {name: _strict(d, defs, answer.__name__) for name, d in defs.items()}
+    return strict
+
+
+def _strict(node: dict[str, Any], defs: dict[str, Any], model: str) -> dict[str, Any]:
+    if "prefixItems" in node:
+        raise TypeError(f"{model}: tuples cannot be asked for in a strict JSON schema")
+    if "$ref" in node and len(node) > 1:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
+    out: dict[str, Any] = {}
+    for keyword, value in node.items():
+        if keyword in ("default", "title"):
+            continue
+        if keyword == "properties":
+            out[keyword] = {name: _strict(sub, defs, model) for name, sub in value.items()}
+        elif keyword in ("items", "additionalProperties") and isinstance(value, dict):
+            out[keyword] = _strict(value, defs, model)
+        elif keyword in ("anyOf", "oneOf", "allOf"):
+            out[keyword] = [_strict(sub, defs, model) for sub in value]
+        else:
+            out[keyword] = value
+    if out.get("type") == "object" or "properties" in out:
+        out.setdefault("properties", {})
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
+
+
+_FENCE_MARK = re.compile(r"<(\s*/?\s*(?:source|section)\b)", re.IGNORECASE)
+_KEY_UNSAFE = re.compile(r'["<>\s]')
+_ATTRIBUTE_UNSAFE = re.compile(r'["<>\r\n]')
+
+
+def _data(text: str) -> str:
+    """Untrusted text with any fence marker inside it defused, so it cannot leave its fence."""
+    return _FENCE_MARK.sub(r"&lt;\1", text)
+
+
+def _key(key: str) -> str:
+    return _KEY_UNSAFE.sub("_", key)
+
+
+def _attribute(text: str) -> str:
+    return _ATTRIBUTE_UNSAFE.sub(" ", text)
+
+
+def _fence(key: str, body: str) -> str:
+    return f'<source key="{_key(key)}">\n{_data(body)}\n</source>'
+
+
+def _keys(keys: Iterable[str]) -> str:
+    return ", ".join(_key(k) for k in keys) or "(none)"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f"\n[... truncated: {len(text) - limit} more characters]"
+
+
+def _excerpt(message: AIMessage, limit: int = 200) -> str:
+    """The start of what the model said (or of its function call arguments), for errors."""
+    content = message.text
+    if not content and message.invalid_tool_calls:
+        content = str(message.invalid_tool_calls[0].get("args") or "")
+    if not content:
+        return "empty"
+    return repr(content[:limit]) + ("..." if len(content) > limit else "")
+
+
+def _load_templates(folder: Path) -> dict[str, Template]:
+    templates = {}
+    for skill in TEMPLATES:
+        path = folder / f"{skill}.txt"
+        if not path.is_file():
+            raise SwarmError(f"prompt template {path} is missing: restore the prompts/ folder")
+        templates[skill] = Template(path.read_text(encoding="utf-8"))
+    return templates
