@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 import uuid
+from contextlib import nullcontext
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,9 @@ def context_from(args: argparse.Namespace) -> Context:
     check_output_folder(context.out)
     corpus = corpus_for_sync(context)
     engine_for(context)
-    if corpus.stats.skipped:
+    if skipped := len(corpus.stats.skipped):
         console.print(
-            f"[yellow]warning:[/] skipped {corpus.stats.skipped} unreadable document(s); "
+            f"[yellow]warning:[/] skipped {skipped} unreadable document(s); "
             "see run.json"
         )
     return context
@@ -174,8 +175,9 @@ async def run_review(args: argparse.Namespace) -> int:
             subgraphs=True,
             durability="sync",
         )
+        live_view = not args.quiet and console.is_terminal
         with Live(progress.render(), console=console, refresh_per_second=4,
-                  transient=True, disable=args.quiet or not console.is_terminal) as live:
+                  transient=True) if live_view else nullcontext() as live:
             async for namespace, mode, chunk in stream:
                 if mode == "custom":
                     progress.event(chunk)
@@ -189,7 +191,8 @@ async def run_review(args: argparse.Namespace) -> int:
                         )
                 elif mode == "values" and not namespace:
                     final = chunk
-                live.update(progress.render())
+                if live is not None:
+                    live.update(progress.render())
     return report(final)
 
 

@@ -43,7 +43,7 @@ from tools.source import Source, base_key
 PROBE_SIZE = 40
 SEARCH_DEPTH = 40
 THEME_SEARCH_DEPTH = 15
-CITATION_BATCH = 4
+CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
 
@@ -87,7 +87,7 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
         "tasks": tasks,
         "counters": {
             "searched": len(corpus),
-            "skipped_documents": corpus.stats.skipped,
+            "skipped_documents": len(corpus.stats.skipped),
         },
     }
 

@@ -155,6 +155,7 @@ async def render(state: SpecialistState, runtime: Runtime[Context]) -> dict[str,
     document = Document.model_validate(payload["document"])
     fmt = payload["format"]
     path = Path(payload["out_dir"]) / FILENAMES[fmt]
+    path.parent.mkdir(parents=True, exist_ok=True)
     written = await asyncio.to_thread(FORMATS[fmt], document, path)
     return {"output": {"format": fmt, "file": str(written)}}
 

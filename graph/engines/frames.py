@@ -1,0 +1,312 @@
+"""The review's frame (introduction, conclusion, abstract), composed from the section
+summaries and the run's facts. The frame only restates what the sections and the run
+established; a theme is credited to its representative sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graph.engines.base import (
+    DraftParagraph,
+    FrameRequest,
+    SectionDraft,
+    SectionSummary,
+    Sentence,
+)
+from graph.engines.prose import count_word, end
+from graph.engines.sections import pack
+from graph.engines.text import content_stems, join_list, phrases
+
+ENGINE_NOTE = (
+    "This review was written by the offline engine: its text is extractive, assembled from "
+    "sentences of the sources themselves and attributed to them by a deterministic "
+    "procedure, without a language model"
+)
+_SUMMARY = re.compile(
+    r"^Work on (?P<terms>.+?) \((?P<count>\d+) sources?(?:, (?P<years>[^)]+))?\)"
+    r"(?:; since (?P<since>\d{4}), recent work turns to (?P<rising>.+?))?\.$"
+)
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+
+
+@dataclass(frozen=True)
+class ThemeFacts:
+    """What the frame knows of one section: its name, terms, size and rising terms."""
+
+    title: str
+    terms: list[str]
+    count: int | None
+    rising: list[str]
+    keys: list[str]
+
+    @classmethod
+    def read(cls, section: SectionSummary) -> ThemeFacts:
+        match = _SUMMARY.match(section.summary.strip())
+        if match:
+            return cls(
+                title=section.title,
+                terms=_split_list(match.group("terms")),
+                count=int(match.group("count")),
+                rising=_split_list(match.group("rising") or ""),
+                keys=list(section.keys),
+            )
+        terms = _summary_terms(section.summary)
+        return cls(section.title, terms, len(section.keys) or None, [], list(section.keys))
+
+    def stems(self) -> set[tuple[str, ...]]:
+        return {tuple(content_stems(t)) for t in [*self.terms, *self.rising] if t}
+
+
+def _split_list(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r",\s*|\s+and\s+", text) if p.strip()]
+
+
+def _summary_terms(summary: str) -> list[str]:
+    """Multi-word terms of a free-text summary, in order of first use."""
+    seen: dict[tuple[str, ...], str] = {}
+    for phrase in phrases(summary, max_len=3):
+        if len(phrase.stems) > 1 and phrase.head and phrase.start:
+            seen.setdefault(phrase.stems, phrase.surface.lower())
+    return list(seen.values())[:3]
+
+
+def write_frame(request: FrameRequest) -> SectionDraft:
+    themes = [ThemeFacts.read(s) for s in request.sections]
+    topic = running_topic(request) or "its topic"
+    if request.kind == "introduction":
+        return SectionDraft(title="Introduction", paragraphs=_introduction(request, themes, topic))
+    if request.kind == "conclusion":
+        return SectionDraft(title="Conclusion", paragraphs=_conclusion(themes, topic))
+    return SectionDraft(title="Abstract", paragraphs=_abstract(request, themes, topic))
+
+
+def running_topic(request: FrameRequest) -> str:
+    """The topic as running text: the title's subject if it has one, acronyms kept."""
+    head = request.title.split(":")[0].strip() if ":" in request.title else ""
+    if not head or re.search(r"\b(?:literature )?review\b", head, re.I):
+        head = request.topic.strip() or head
+    return " ".join(w if sum(c.isupper() for c in w) >= 2 else w.lower() for w in head.split())
+
+
+def _sources(n: int) -> str:
+    return f"{count_word(n)} source{'s' if n != 1 else ''}"
+
+
+def _scope_sentences(request: FrameRequest) -> list[Sentence]:
+    facts = request.facts
+    kept = facts.sources_kept or facts.sources_screened
+    parts: list[str] = []
+    if kept:
+        text = f"The review rests on {_sources(kept)}"
+        found = facts.sources_found
+        if found and found > kept:
+            text += f", selected from {count_word(found)} candidates"
+            if facts.queries:
+                text += f" that {count_word(len(facts.queries))} search queries retrieved"
+            if facts.sources_searched:
+                text += f" from {count_word(facts.sources_searched)} documents searched"
+        parts.append(end(text))
+        if facts.sources_screened and facts.sources_screened != kept:
+            parts.append(
+                end(
+                    f"Of the candidates, {count_word(facts.sources_screened)} passed screening "
+                    f"for relevance to the topic"
+                )
+            )
+    if facts.years:
+        first, last = facts.years
+        when = f"in {first}" if first == last else f"between {first} and {last}"
+        parts.append(end(f"The sources were published {when}"))
+    return [Sentence(text=p) for p in parts]
+
+
+def _introduction(
+    request: FrameRequest, themes: list[ThemeFacts], topic: str
+) -> list[DraftParagraph]:
+    opening = [Sentence(text=end(f"This review examines research on {topic}"))]
+    leading = [t.terms[0] for t in themes if t.terms][:5]
+    if leading:
+        opening.append(
+            Sentence(
+                text=end(
+                    f"In the sources it draws on, the study of {topic} centres on "
+                    f"{join_list(leading)}"
+                )
+            )
+        )
+    if len(themes) >= 2:
+        opening.append(
+            Sentence(
+                text=end(
+                    f"These concerns organise the literature into "
+                    f"{count_word(len(themes))} themes, from {themes[0].title} to "
+                    f"{themes[-1].title}"
+                )
+            )
+        )
+    scope = [*_scope_sentences(request), Sentence(text=end(ENGINE_NOTE))]
+    tour = [_tour_sentence(i, t, len(themes)) for i, t in enumerate(themes)]
+    return pack([opening]) + pack([[s] for s in scope]) + pack([[s] for s in tour])
+
+
+def _tour_sentence(i: int, theme: ThemeFacts, total: int) -> Sentence:
+    about = f" on {join_list(theme.terms)}" if theme.terms else ""
+    size = f"{_sources(theme.count)}" if theme.count else "work"
+    if i == 0:
+        text = f"The review opens with {theme.title}, which gathers {size}{about}"
+    elif i == total - 1 and total > 2:
+        text = f"Finally, {theme.title} gathers {size}{about}"
+    elif i == 1:
+        text = f"It then turns to {theme.title}, with {size}{about}"
+    else:
+        ordinal = _ORDINALS[i] if i < len(_ORDINALS) else f"{i + 1}th"
+        text = f"The {ordinal} theme, {theme.title}, covers {size}{about}"
+    return Sentence(text=end(text), citations=theme.keys[:1])
+
+
+_CONTRIBUTES = ("contributes work on", "adds studies of", "centres on", "brings together work on")
+
+
+def _conclusion(themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
+    if len(themes) == 1:
+        overall = f"The review's single theme maps the literature on {topic}"
+    else:
+        overall = (
+            f"Taken together, the {count_word(len(themes))} themes map the literature on {topic}"
+        )
+    contributions = [Sentence(text=end(overall))]
+    for i, theme in enumerate(themes):
+        if theme.terms:
+            verb = _CONTRIBUTES[i % len(_CONTRIBUTES)]
+            contributions.append(
+                Sentence(
+                    text=end(f"{theme.title} {verb} {join_list(theme.terms)}"),
+                    citations=theme.keys[:1],
+                )
+            )
+    links = _connections(themes)
+    questions = _questions(themes)
+    return (
+        pack([[s] for s in contributions])
+        + pack([[s] for s in links])
+        + pack([[s] for s in questions])
+    )
+
+
+def _connections(themes: list[ThemeFacts]) -> list[Sentence]:
+    """Sentences on the terms two themes share: where lines of research meet."""
+    sentences: list[Sentence] = []
+    shown: dict[tuple[str, ...], str] = {}
+    for theme in themes:
+        for term in [*theme.terms, *theme.rising]:
+            shown.setdefault(tuple(content_stems(term)), term)
+    stems = [t.stems() for t in themes]
+    for i in range(len(themes)):
+        for j in range(i + 1, len(themes)):
+            shared = sorted(stems[i] & stems[j], key=lambda t: (-len(t), t))
+            shared = [t for t in shared if t]
+            if shared and len(sentences) < 3:
+                a, b = themes[i], themes[j]
+                term = shown[shared[0]]
+                sentences.append(
+                    Sentence(
+                        text=end(f"{a.title} and {b.title} meet in their attention to {term}"),
+                        citations=[*a.keys[:1], *b.keys[:1]],
+                    )
+                )
+    if not sentences and len(themes) > 1:
+        sentences.append(
+            Sentence(
+                text="The themes share few key terms, so they read as separate lines of "
+                "research rather than as stages of one."
+            )
+        )
+    return sentences
+
+
+def _questions(themes: list[ThemeFacts]) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    frames = (
+        "Recent work in {title} turns to {terms}",
+        "In {title}, newer studies address {terms}",
+        "{title} has lately moved towards {terms}",
+    )
+    for theme in themes:
+        if theme.rising:
+            frame = frames[len(sentences) % len(frames)]
+            sentences.append(
+                Sentence(
+                    text=end(frame.format(title=theme.title, terms=join_list(theme.rising))),
+                    citations=theme.keys[:1],
+                )
+            )
+    rising = _unique([r for t in themes for r in t.rising])
+    if rising:
+        sentences.append(
+            Sentence(
+                text=end(f"These shifts mark where the open questions lie: {join_list(rising[:5])}")
+            )
+        )
+    sentences.append(
+        Sentence(
+            text="As an extractive review, this text reports what the sources state; the "
+            "overview of each theme gives the limitations and future work they name in their "
+            "own words."
+        )
+    )
+    return sentences
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[tuple[str, ...]] = set()
+    result = []
+    for item in items:
+        key = tuple(content_stems(item))
+        if key not in seen:
+            seen.add(key)
+            result.append(item)
+    return result
+
+
+def _abstract(request: FrameRequest, themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
+    facts = request.facts
+    kept = facts.sources_kept or facts.sources_screened or sum(t.count or 0 for t in themes)
+    when = ""
+    if facts.years:
+        first, last = facts.years
+        when = f", published in {first}" if first == last else f", published {first}–{last}"
+    sentences = [
+        Sentence(
+            text=end(
+                f"This review, written by the offline engine from the sources' own sentences, "
+                f"surveys {_sources(kept)} on {topic}{when}"
+            )
+        )
+    ]
+    if themes:
+        titles = join_list([t.title for t in themes])
+        sentences.append(
+            Sentence(text=end(f"It organises them into {count_word(len(themes))} themes: {titles}"))
+        )
+        largest = max(themes, key=lambda t: t.count or 0)
+        if largest.count and len(themes) > 1:
+            sentences.append(
+                Sentence(
+                    text=end(f"The largest, {largest.title}, covers {_sources(largest.count)}")
+                )
+            )
+    rising = _unique([r for t in themes for r in t.rising])
+    if rising:
+        sentences.append(
+            Sentence(
+                text=end(
+                    f"Recent work turns to {join_list(rising[:4])}, where the review locates "
+                    f"the main open questions"
+                )
+            )
+        )
+    links = _connections(themes)
+    if links and links[0].citations:
+        sentences.append(Sentence(text=links[0].text))
+    return pack([sentences])
