@@ -26,7 +26,7 @@ from graph.persistence import checkpointer
 from graph.resources import corpus_for_sync, engine_for
 from graph.state import KINDS
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def parse_formats(value: str) -> list[str]:

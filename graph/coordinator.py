@@ -69,7 +69,7 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     planned = await engine_for(context).plan(
         PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
     )
-    queries = list(dict.fromkeys(q.strip() for q in planned.queries if q.strip())) or [prompt]
+    queries = list(dict.fromkeys([prompt, *(q.strip() for q in planned.queries if q.strip())]))
     tasks = {
         f"search-{n:03d}": board.task(
             f"search-{n:03d}",

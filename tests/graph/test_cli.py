@@ -1,0 +1,78 @@
+"""The `swarm` command: bad input fails fast with one line; the main job writes the review."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.cli import main
+from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "   ", "--corpus", str(DEMO_CORPUS)], "empty prompt"),
+        (["run", "RAG", "--corpus", "/nonexistent/papers"], "does not exist"),
+        (["run", "RAG"], "no sources"),
+        (["run", "RAG", "--corpus", str(DEMO_CORPUS), "--format", "md,odt"], "unknown format"),
+        (["run", "RAG", "--corpus", str(DEMO_CORPUS), "--style", "mla"], "unknown style"),
+    ],
+)
+def test_bad_input_fails_with_one_line_before_any_agent(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, err = run_cli([*argv, "--out", str(tmp_path / "out")], capsys)
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0]
+    assert not any((tmp_path / "out").glob("*/run.json"))
+
+
+def test_empty_corpus_folder_fails_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "papers"
+    empty.mkdir()
+    code, err = run_cli(["run", "RAG", "--corpus", str(empty), "--out", str(tmp_path)], capsys)
+    assert code != 0
+    assert "no sources found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unwritable_output_folder_fails_before_any_agent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, err = run_cli(
+        ["run", "RAG", "--corpus", str(DEMO_CORPUS), "--out", str(blocker / "out")], capsys
+    )
+    assert code != 0
+    assert "cannot write to the output folder" in err and len(err.strip().splitlines()) == 1
+    assert blocker.read_text() == "not a folder"
+
+
+def test_swarm_command_writes_the_demo_review(tmp_path: Path) -> None:
+    """The README's main job, as a newcomer runs it: a subprocess of the installed command."""
+    env = {**os.environ, "SWARM_DB": str(tmp_path / "runs.sqlite")}
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "run", DEMO_PROMPT, "--corpus", str(DEMO_CORPUS),
+         "--out", str(tmp_path / "out"), "--thread", "demo-1"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    folder = next((tmp_path / "out").iterdir())
+    run = json.loads((folder / "run.json").read_text())
+    assert run["thread_id"] == "demo-1"
+    assert {Path(f).name for f in run["files"]} >= {"review.md", "references.bib", "run.json"}
+    assert str(folder / "review.md") in done.stdout.splitlines()
