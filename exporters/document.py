@@ -6,15 +6,22 @@ and nothing else; they never reach back into the graph.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+CleanText = Annotated[str, AfterValidator(lambda text: _UNWRITABLE.sub("", text))]
+"""Text every file format can hold: control characters (tab and newline aside) and lone
+surrogates, which XML, PDF and UTF-8 writers reject, are dropped on the way in."""
 
 
 class Text(BaseModel):
     kind: Literal["text"] = "text"
-    text: str
+    text: CleanText
 
 
 class Cite(BaseModel):
@@ -44,61 +51,59 @@ class Quote(BaseModel):
 
 class Table(BaseModel):
     kind: Literal["table"] = "table"
-    caption: str
-    columns: list[str]
-    rows: list[list[str]]
+    caption: CleanText
+    columns: list[CleanText]
+    rows: list[list[CleanText]]
 
 
 class Chart(BaseModel):
     """Data for a chart; renderers draw it natively or as an image."""
 
     kind: Literal["chart"] = "chart"
-    caption: str
+    caption: CleanText
     chart_type: Literal["bar", "line"] = "bar"
-    categories: list[str]
-    series: dict[str, list[float]]
-    x_label: str = ""
-    y_label: str = ""
+    categories: list[CleanText]
+    series: dict[CleanText, list[float]]
+    x_label: CleanText = ""
+    y_label: CleanText = ""
 
 
 class Figure(BaseModel):
     """An image file (PNG or SVG) with a caption; `path` is relative to the document's folder."""
 
     kind: Literal["figure"] = "figure"
-    caption: str
+    caption: CleanText
     path: str
 
 
-Block = Annotated[
-    Paragraph | Bullets | Quote | Table | Chart | Figure, Field(discriminator="kind")
-]
+Block = Annotated[Paragraph | Bullets | Quote | Table | Chart | Figure, Field(discriminator="kind")]
 
 
 class Section(BaseModel):
-    title: str
+    title: CleanText
     blocks: list[Block] = Field(default_factory=list)
     subsections: list[Section] = Field(default_factory=list)
 
 
 class Reference(BaseModel):
     key: str
-    title: str
-    authors: list[str] = Field(default_factory=list)
+    title: CleanText
+    authors: list[CleanText] = Field(default_factory=list)
     year: int | None = None
-    venue: str | None = None
+    venue: CleanText | None = None
     doi: str | None = None
     arxiv_id: str | None = None
     url: str | None = None
 
 
 class Document(BaseModel):
-    title: str
-    subtitle: str = ""
+    title: CleanText
+    subtitle: CleanText = ""
     abstract: list[Block] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     style: str = Field("apa", description="reference style: apa or ieee")
-    metadata: dict[str, str] = Field(
+    metadata: dict[CleanText, CleanText] = Field(
         default_factory=dict, description="engine, date, prompt, thread id, ..."
     )
 
@@ -111,6 +116,17 @@ class Document(BaseModel):
                     if isinstance(run, Cite):
                         seen.update(dict.fromkeys(run.keys))
         return list(seen)
+
+    def walk(self) -> Iterator[tuple[int, Section]]:
+        """Every section with its depth (1 for top level), depth first in reading order."""
+
+        def walk(section: Section, depth: int) -> Iterator[tuple[int, Section]]:
+            yield depth, section
+            for sub in section.subsections:
+                yield from walk(sub, depth + 1)
+
+        for section in self.sections:
+            yield from walk(section, 1)
 
     def all_blocks(self) -> list[Block]:
         """The abstract's blocks then every section's, depth first."""

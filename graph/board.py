@@ -23,14 +23,12 @@ def status(task_id: str, results: Mapping[str, TaskResult]) -> str:
 def ready(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) -> list[Task]:
     """Pending tasks whose dependencies have all finished (done or failed), in board order."""
     return [
-        t
-        for t in tasks.values()
-        if t["id"] not in results and all(d in results for d in t["deps"])
+        t for t in tasks.values() if t["id"] not in results and all(d in results for d in t["deps"])
     ]
 
 
 def finished(tasks: Mapping[str, Task], results: Mapping[str, TaskResult], **match: str) -> bool:
-    """True when every task matching `kind=..., skill=...` has a result (and at least one exists)."""
+    """True when at least one task matches `kind=..., skill=...` and all of them have results."""
     chosen = [t for t in tasks.values() if all(t.get(k) == v for k, v in match.items())]
     return bool(chosen) and all(t["id"] in results for t in chosen)
 

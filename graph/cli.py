@@ -8,8 +8,8 @@ import logging
 import sys
 import time
 import uuid
-from contextlib import nullcontext
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +46,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="write a literature review from a prompt")
     run.add_argument("prompt", help="what the review is about")
-    run.add_argument("--corpus", action="append", default=[], metavar="PATH",
-                     help="folder of documents or a records file (repeatable)")
+    run.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="folder of documents or a records file (repeatable)",
+    )
     run.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
-    run.add_argument("--max-agents", type=int, default=32, metavar="N",
-                     help="sub-agents running at once (default: 32)")
-    run.add_argument("--max-steps", type=int, default=4000, metavar="N",
-                     help="step budget (default: 4000)")
-    run.add_argument("--max-sources", type=int, default=200, metavar="N",
-                     help="most sources kept after screening (default: 200)")
-    run.add_argument("--max-themes", type=int, default=8, metavar="N",
-                     help="most thematic sections (default: 8)")
-    run.add_argument("--engine", choices=ENGINES, default="auto",
-                     help="auto: a model when SWARM_MODEL is set, else offline")
-    run.add_argument("--format", default="md,bib", metavar="LIST",
-                     help=f"files to write, comma-separated: {','.join(FORMATS)}")
+    run.add_argument(
+        "--max-agents",
+        type=int,
+        default=32,
+        metavar="N",
+        help="sub-agents running at once (default: 32)",
+    )
+    run.add_argument(
+        "--max-steps", type=int, default=4000, metavar="N", help="step budget (default: 4000)"
+    )
+    run.add_argument(
+        "--max-sources",
+        type=int,
+        default=200,
+        metavar="N",
+        help="most sources kept after screening (default: 200)",
+    )
+    run.add_argument(
+        "--max-themes", type=int, default=8, metavar="N", help="most thematic sections (default: 8)"
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto: a model when SWARM_MODEL is set, else offline",
+    )
+    run.add_argument(
+        "--format",
+        default="md,bib",
+        metavar="LIST",
+        help=f"files to write, comma-separated: {','.join(FORMATS)}",
+    )
     run.add_argument("--style", default="apa", help=f"reference style: {', '.join(STYLES)}")
     run.add_argument("--thread", default=None, metavar="ID", help="name of the run")
     run.add_argument("--db", default=None, metavar="PATH", help="run database (SQLite file)")
@@ -104,10 +129,7 @@ def context_from(args: argparse.Namespace) -> Context:
     corpus = corpus_for_sync(context)
     engine_for(context)
     if skipped := len(corpus.stats.skipped):
-        console.print(
-            f"[yellow]warning:[/] skipped {skipped} unreadable document(s); "
-            "see run.json"
-        )
+        console.print(f"[yellow]warning:[/] skipped {skipped} unreadable document(s); see run.json")
     return context
 
 
@@ -145,8 +167,9 @@ class Progress:
         for column in ("specialist", "running", "done", "failed"):
             table.add_column(column, justify="left" if column == "specialist" else "right")
         for kind in KINDS:
-            table.add_row(kind, str(self.running[kind]), str(self.done[kind]),
-                          str(self.failed[kind]))
+            table.add_row(
+                kind, str(self.running[kind]), str(self.done[kind]), str(self.failed[kind])
+            )
         elapsed = time.monotonic() - self.started
         head = Spinner(
             "dots",
@@ -176,8 +199,11 @@ async def run_review(args: argparse.Namespace) -> int:
             durability="sync",
         )
         live_view = not args.quiet and console.is_terminal
-        with Live(progress.render(), console=console, refresh_per_second=4,
-                  transient=True) if live_view else nullcontext() as live:
+        with (
+            Live(progress.render(), console=console, refresh_per_second=4, transient=True)
+            if live_view
+            else nullcontext() as live
+        ):
             async for namespace, mode, chunk in stream:
                 if mode == "custom":
                     progress.event(chunk)
@@ -199,12 +225,16 @@ async def run_review(args: argparse.Namespace) -> int:
 def report(final: dict[str, Any]) -> int:
     run = final.get("run") or {}
     if run.get("status") != "done":
-        console.print("[red]error:[/] no source in the corpus matched the prompt; "
-                      "rephrase the prompt or add sources with --corpus")
+        console.print(
+            "[red]error:[/] no source in the corpus matched the prompt; "
+            "rephrase the prompt or add sources with --corpus"
+        )
         return 1
     if run.get("failed_tasks"):
-        console.print(f"[yellow]warning:[/] {run['failed_tasks']} sub-agent task(s) failed; "
-                      "see failures in run.json")
+        console.print(
+            f"[yellow]warning:[/] {run['failed_tasks']} sub-agent task(s) failed; "
+            "see failures in run.json"
+        )
     console.print(
         f"[green]done[/] {run['title']}: {run['themes']} themes, {run['sources']} sources cited, "
         f"{run['words']:,} words, {run['sub_agents']} sub-agents "

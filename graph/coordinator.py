@@ -63,8 +63,7 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     corpus = await corpus_for(context)
     probe = [
-        SourceBrief(key=s.identity, **brief_fields(s))
-        for s, _ in corpus.search(prompt, PROBE_SIZE)
+        SourceBrief(key=s.identity, **brief_fields(s)) for s, _ in corpus.search(prompt, PROBE_SIZE)
     ]
     planned = await engine_for(context).plan(
         PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
@@ -267,7 +266,12 @@ class Merge:
                         f"search-{tid}",
                         "search",
                         "query",
-                        {"query": query, "topic": self.topic, "k": THEME_SEARCH_DEPTH, "theme": tid},
+                        {
+                            "query": query,
+                            "topic": self.topic,
+                            "k": THEME_SEARCH_DEPTH,
+                            "theme": tid,
+                        },
                     )
                 )
                 continue
@@ -292,7 +296,9 @@ class Merge:
         extra = [
             e["key"]
             for e in self.sources.values()
-            if e.get("theme_hint") == theme["id"] and e["key"] and "notes" in e
+            if e.get("theme_hint") == theme["id"]
+            and e["key"]
+            and "notes" in e
             and e["key"] not in placed
         ]
         if extra:
@@ -415,8 +421,8 @@ class Merge:
     def _representatives(self, theme: dict[str, Any], limit: int = 3) -> list[str]:
         scored = sorted(
             (k for k in theme["keys"]),
-            key=lambda k: -max(
-                (e["score"] for e in self.sources.values() if e["key"] == k), default=0
+            key=lambda k: (
+                -max((e["score"] for e in self.sources.values() if e["key"] == k), default=0)
             ),
         )
         return scored[:limit]
@@ -435,9 +441,7 @@ class Merge:
             frames.setdefault(kind, {"title": kind.capitalize(), "paragraphs": []})
         parts = [d for d in self.drafts.values() if "theme" in d]
         engine = engine_for(self.context).name
-        sources = sorted(
-            (e for e in self.sources.values() if e["key"]), key=lambda e: e["key"]
-        )
+        sources = sorted((e for e in self.sources.values() if e["key"]), key=lambda e: e["key"])
         payload = {
             "title": self.state["plan"]["title"],
             "subtitle": f"A literature review written by the {engine} engine of Agent Swarm",
@@ -509,7 +513,9 @@ async def finish(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]
     out_dir = Path(state["out_dir"])
     results = state.get("results", {})
     files = sorted(
-        r["output"]["file"] for r in results.values() if r["status"] == "done" and "file" in r["output"]
+        r["output"]["file"]
+        for r in results.values()
+        if r["status"] == "done" and "file" in r["output"]
     )
     document = Document.model_validate(state["document"]) if state.get("document") else None
     run = run_summary(state, runtime.context, document, files + [str(out_dir / "run.json")])

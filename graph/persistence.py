@@ -27,7 +27,9 @@ async def checkpointer(db: str | None = None) -> AsyncIterator[BaseCheckpointSav
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SwarmError(f"cannot create the run database folder {path.parent}: {exc.strerror}; "
-                         "pass --db with a writable path") from exc
+        raise SwarmError(
+            f"cannot create the run database folder {path.parent}: {exc.strerror}; "
+            "pass --db with a writable path"
+        ) from exc
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         yield saver

@@ -32,7 +32,9 @@ def engine_for(context: Context) -> Engine:
     wanted = context.engine
     if wanted == "auto":
         wanted = "llm" if os.environ.get("SWARM_MODEL") else "offline"
-    return _make_engine(wanted, os.environ.get("SWARM_MODEL", ""), os.environ.get("OPENAI_BASE_URL", ""))
+    return _make_engine(
+        wanted, os.environ.get("SWARM_MODEL", ""), os.environ.get("OPENAI_BASE_URL", "")
+    )
 
 
 @lru_cache(maxsize=8)

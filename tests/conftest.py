@@ -10,7 +10,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_CORPUS = REPO / "examples" / "corpus"
 ARXIV = REPO.parent / "shared" / "data" / "arxiv" / "abstracts.jsonl"
 DEMO_PROMPT = (
-    "Retrieval-augmented generation for large language models: methods, evaluation and open problems"
+    "Retrieval-augmented generation for large language models: "
+    "methods, evaluation and open problems"
 )
 
 

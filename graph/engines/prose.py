@@ -152,7 +152,8 @@ _CONNECTIVE = re.compile(
     r"finally|consequently|specifically|in particular|besides|first|firstly|second|secondly|"
     r"third|thirdly|lastly|empirically|theoretically|to this end|in other words|"
     r"as a result|on the other hand|importantly|notably|overall|in summary|in conclusion|"
-    r"to conclude|in short|then|next|here|as such|accordingly)\s*,\s*",
+    r"to conclude|in short|then|next|here|as such|accordingly|in the end|so far|to date|"
+    r"in practice|in general|generally|typically|indeed|in fact)\s*,\s*",
     re.I,
 )
 _SELF = r"(?:paper|article|study|work|note|research|letter|manuscript|thesis|contribution|chapter)"

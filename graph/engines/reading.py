@@ -24,23 +24,26 @@ from graph.engines.text import (
     words,
 )
 
+_CONTRIBUTE = r"(?:propos|present|introduc|develop|design|construct|deriv|formulat|offer|build)\w*"
+_SELF = r"(?:this|the present|our|the current) (?:paper|article|study|work|note|research|letter)"
 METHOD_CUES: tuple[tuple[str, float], ...] = (
-    (r"\bwe (?:propose|present|introduce|develop|design|construct|derive|formulate)\b", 3.0),
+    (rf"\bwe (?:(?:also|further|first|then|here|now) )?{_CONTRIBUTE}\b", 3.0),
     (
-        r"\b(?:this|the present|our) (?:paper|article|study|work|note|research)"
-        r" (?:propose|present|introduce|develop|investigate|consider|stud|examine|extend)",
+        rf"\b{_SELF} (?:{_CONTRIBUTE}|investigat|consider|stud|examin|extend|deal|address|"
+        r"focus|concern|describ|explor|provid|report)\w*",
         3.0,
     ),
-    (r"\b(?:is|are) (?:proposed|introduced|developed|presented)\b", 2.5),
-    (r"\bwe\b[^.;]{0,60}?\b(?:propose|present|introduce|develop|design|construct)\b", 1.0),
-    (r"\bwe (?:use|apply|employ|adopt|model|consider|study|investigate|extend)\b", 2.0),
+    (r"\b(?:is|are|was|were) (?:proposed|introduced|developed|presented|designed)\b", 2.5),
+    (rf"\bwe\b[^.;]{{0,60}}?\b{_CONTRIBUTE}\b", 1.0),
+    (r"\bwe (?:use|apply|employ|adopt|model|consider|study|investigate|extend)\w*\b", 2.0),
     (r"\b(?:method|approach|framework|procedure|algorithm|scheme|technique)s?\b", 1.0),
     (r"\b(?:model|design|estimator|statistic|chart|architecture)s?\b", 0.5),
     (r"\b(?:using|based on|by means of|relies on|via)\b", 0.7),
     (r"\b(?:data ?set|data|simulation|experiment|survey|sample)s?\b", 0.4),
 )
 BACKGROUND_CUES: tuple[tuple[str, float], ...] = (
-    (r"^(?:recently|traditionally|previously|historically|in recent years)\b", 1.5),
+    (r"^(?:recently|traditionally|previously|historically|in recent years|nowadays|today)\b", 1.5),
+    (r"\b(?:in the last|over the past|in recent) (?:few )?(?:decades?|years)\b", 1.5),
     (r"\b(?:have|has) been (?:proposed|developed|introduced|studied|used)\b", 1.5),
     (r"\b(?:existing|previous|prior|conventional|traditional)\b", 0.5),
 )
@@ -81,7 +84,7 @@ def is_prose(sentence: str) -> bool:
         return False
     if sentence[-1:] not in '.!?"”)':
         return False
-    if len(re.findall(r"(?:^|\s|\()(?:i|ii|iii|iv|v|[a-e1-5])\)", sentence)) >= 2:
+    if len(re.findall(r"(?:^|\s|\()(?:i|ii|iii|iv|v|[a-e1-5])\)", sentence)) >= 3:
         return False
     alpha = sum(c.isalpha() for c in sentence)
     return alpha >= 0.55 * len(sentence) and len(content_stems(sentence)) >= 4
@@ -199,36 +202,47 @@ def _diverse_top(table: SentenceTable, rank: np.ndarray, k: int) -> list[int]:
     return chosen
 
 
+FINDING_MIN = 1.5
+"""A finding must carry a result cue ("show", "outperform", "results indicate")."""
+
+
 def _method_and_finding(sentences: list[str], rank: np.ndarray) -> tuple[int | None, int | None]:
-    """Indices of the sentences that best state the approach and the main result."""
+    """Indices of the sentences that best state the approach and the main result; a
+    text without any result cue has no finding."""
     n = len(sentences)
+    if n == 0:
+        return None, None
+
+    def pointing_back(s: str) -> float:
+        return _ANAPHORA_PENALTY * bool(_ANAPHORA.match(s))
+
     method = [
         cue_score(s, METHOD_CUES)
         - cue_score(s, BACKGROUND_CUES)
-        - _ANAPHORA_PENALTY * bool(_ANAPHORA.match(s))
+        - pointing_back(s)
         + 0.5 * float(rank[i])
         - 0.3 * i / n
         for i, s in enumerate(sentences)
     ]
-    finding = [
-        cue_score(s, FINDING_CUES)
-        - _ANAPHORA_PENALTY * bool(_ANAPHORA.match(s))
-        + 0.5 * float(rank[i])
-        + 0.3 * i / n
+    result_cue = [cue_score(s, FINDING_CUES) for s in sentences]
+    results = [
+        i
         for i, s in enumerate(sentences)
+        if result_cue[i] >= FINDING_MIN and cue_score(s, BACKGROUND_CUES) < 1.5
     ]
-    order = range(n)
-    method_i = max(order, key=lambda i: (method[i], -i))
-    finding_i = max(order, key=lambda i: (finding[i], -i))
-    if method_i == finding_i and n > 1:
-        if method[method_i] - 0.5 >= finding[finding_i] - 0.5 and cue_score(
-            sentences[method_i], METHOD_CUES
-        ) >= cue_score(sentences[finding_i], FINDING_CUES):
-            finding_i = max((i for i in order if i != method_i), key=lambda i: (finding[i], -i))
+    finding = {
+        i: result_cue[i] - pointing_back(sentences[i]) + 0.5 * float(rank[i]) + 0.3 * i / n
+        for i in results
+    }
+    method_i = max(range(n), key=lambda i: (method[i], -i))
+    finding_i = max(finding, key=lambda i: (finding[i], -i)) if finding else None
+    if finding_i == method_i:
+        strong_result = result_cue[method_i] >= 3.0 > cue_score(sentences[method_i], METHOD_CUES)
+        if strong_result and n > 1:
+            method_i = max((i for i in range(n) if i != finding_i), key=lambda i: (method[i], -i))
         else:
-            method_i = max((i for i in order if i != finding_i), key=lambda i: (method[i], -i))
-    if n == 1:
-        return 0, None
+            others = [i for i in finding if i != method_i]
+            finding_i = max(others, key=lambda i: (finding[i], -i)) if others else None
     return method_i, finding_i
 
 

@@ -30,7 +30,14 @@ from graph.engines.prose import (
     readable,
     vocabulary_of,
 )
-from graph.engines.reading import FINDING_CUES, METHOD_CUES, cue_score, is_prose
+from graph.engines.reading import (
+    BACKGROUND_CUES,
+    FINDING_CUES,
+    FINDING_MIN,
+    METHOD_CUES,
+    cue_score,
+    is_prose,
+)
 from graph.engines.support import verify
 from graph.engines.text import (
     clean_latex,
@@ -372,8 +379,7 @@ def _about_source(
         primary, kind, second = method, "method", finding if detailed else ""
     else:
         primary, kind, second = finding, "finding", ""
-    if kind == "method" and cue_score(primary, FINDING_CUES) > cue_score(primary, METHOD_CUES):
-        kind = "finding"
+    kind = _kind(primary, kind)
 
     first = attribution.credit(primary, name, vocabulary, kind)
     first = _connect(first, name, source, previous, turn)
@@ -383,6 +389,19 @@ def _about_source(
             Sentence(text=attribution.follow_up(second, name, vocabulary), citations=[source.key])
         )
     return sentences
+
+
+def _kind(sentence: str, role: str) -> str:
+    """How to report a sentence: as a result, as the approach, or neutrally when it is
+    background ("Traditionally, ...") or carries no cue for its role."""
+    if cue_score(sentence, BACKGROUND_CUES) >= 1.5:
+        return "other"
+    result, approach = cue_score(sentence, FINDING_CUES), cue_score(sentence, METHOD_CUES)
+    if result >= FINDING_MIN and result > approach:
+        return "finding"
+    if role == "method" and approach >= 1.0:
+        return "method"
+    return "finding" if role == "finding" and result >= FINDING_MIN else "other"
 
 
 def _connect(

@@ -77,7 +77,7 @@ GENERIC_WORDS = frozenset(
     illustrates reveal reveals suggest suggests indicate indicates analyze analyzes analyse
     combine combines generate generates measure measures estimate estimates occur occurs
     remain remains need needs want wants aim seek seeks take takes supplementary appropriate
-    following serve serves serving articles success successes reason reasons
+    following serve serves serving wide articles success successes reason reasons
     within without across overall whole entire total various respective corresponding
     """.split()
 )
@@ -177,7 +177,8 @@ _ACCENTS = {
 }
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
-_PROSE_IN_MATH = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{4,}(?![A-Za-z{])|,\s|\.\s")
+_PROSE_IN_MATH = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\s+[a-z]{3,}\b|,\s+[a-z]{3,}|\.\s")
+_STYLE_ONLY = re.compile(r"\\(?:textcolor|colorbox|color)\s*\{[^{}]*\}|\\(?:href|url)\s*(?=\{)")
 _ACCENT = re.compile(r"\\([`'\"^~=.]|[cHvuk](?=[\s{]))\s*\{?([A-Za-z])\}?")
 _TEXT_COMMAND = re.compile(
     r"\\(?:emph|textit|textbf|textrm|texttt|textsc|text|mathrm|mathbf|mathit|mathcal|mathbb|"
@@ -229,6 +230,7 @@ def clean_latex(text: str) -> str:
         return text
     text = _ACCENT.sub(lambda m: m.group(2) + _ACCENTS[m.group(1).strip()], text)
     text = unicodedata.normalize("NFC", text)
+    text = _STYLE_ONLY.sub("", text)
     text = _DISPLAY_MATH.sub(lambda m: _clean_math(next(g for g in m.groups() if g)), text)
     text = _unwrap_inline_math(text)
     for _ in range(3):

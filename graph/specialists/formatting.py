@@ -73,9 +73,7 @@ def theme_section(theme: dict[str, Any], parts: list[dict[str, Any]]) -> Section
             (p for p in parts if p["part"] == "group" and p["group"] == number),
             key=lambda p: p["chunk"],
         )
-        blocks = [
-            b for p in chunks for b in draft_blocks(SectionDraft.model_validate(p["draft"]))
-        ]
+        blocks = [b for p in chunks for b in draft_blocks(SectionDraft.model_validate(p["draft"]))]
         if blocks:
             section.subsections.append(Section(title=group["label"], blocks=blocks))
     questions = [b for draft in overview for b in draft.bullets]
@@ -130,7 +128,9 @@ def assemble_document(payload: dict[str, Any]) -> Document:
     )
     cited = set(document.cited_keys())
     document.sections.append(
-        Section(title="Appendix: Evidence table", blocks=[evidence_table(payload["sources"], cited)])
+        Section(
+            title="Appendix: Evidence table", blocks=[evidence_table(payload["sources"], cited)]
+        )
     )
     document.references = [
         Reference(key=entry["key"], **_reference_fields(entry["source"]))

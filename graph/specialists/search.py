@@ -35,9 +35,7 @@ async def retrieve(state: SpecialistState, runtime: Runtime[Context]) -> dict[st
 async def screen(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
     payload = state["task"]["payload"]
     found = [(Source.model_validate(s), score) for s, score in state["work"]["found"]]
-    candidates = [
-        Candidate(key=s.identity, score=score, **brief_fields(s)) for s, score in found
-    ]
+    candidates = [Candidate(key=s.identity, score=score, **brief_fields(s)) for s, score in found]
     keep: set[str] = set()
     if candidates:
         screening = await engine_for(runtime.context).screen(
@@ -45,7 +43,12 @@ async def screen(state: SpecialistState, runtime: Runtime[Context]) -> dict[str,
         )
         keep = set(screening.keep)
     hits = [
-        {"identity": s.identity, "source": s.model_dump(), "score": score, "kept": s.identity in keep}
+        {
+            "identity": s.identity,
+            "source": s.model_dump(),
+            "score": score,
+            "kept": s.identity in keep,
+        }
         for s, score in found
     ]
     return {"output": {"query": payload["query"], "theme": payload.get("theme"), "hits": hits}}

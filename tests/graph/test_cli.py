@@ -66,9 +66,24 @@ def test_swarm_command_writes_the_demo_review(tmp_path: Path) -> None:
     """The README's main job, as a newcomer runs it: a subprocess of the installed command."""
     env = {**os.environ, "SWARM_DB": str(tmp_path / "runs.sqlite")}
     done = subprocess.run(
-        [sys.executable, "-m", "graph.cli", "run", DEMO_PROMPT, "--corpus", str(DEMO_CORPUS),
-         "--out", str(tmp_path / "out"), "--thread", "demo-1"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "graph.cli",
+            "run",
+            DEMO_PROMPT,
+            "--corpus",
+            str(DEMO_CORPUS),
+            "--out",
+            str(tmp_path / "out"),
+            "--thread",
+            "demo-1",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     folder = next((tmp_path / "out").iterdir())

@@ -18,7 +18,8 @@ from tests.conftest import DEMO_CORPUS, DEMO_PROMPT
 async def run_swarm(prompt: str, corpus: list[Path], out: Path, **settings) -> dict:
     context = Context(corpus=[str(p) for p in corpus], out=str(out), **settings)
     return await graph.ainvoke(
-        {"prompt": prompt}, {"max_concurrency": context.max_agents, "recursion_limit": 4000},
+        {"prompt": prompt},
+        {"max_concurrency": context.max_agents, "recursion_limit": 4000},
         context=context,
     )
 
@@ -29,8 +30,15 @@ def bib_keys(path: Path) -> set[str]:
 
 def test_graph_shows_each_specialists_own_nodes() -> None:
     nodes = set(graph.get_graph(xray=1).nodes)
-    for inner in ("search:retrieve", "search:screen", "citation:annotate", "writing:cluster",
-                  "writing:draft", "coding:tabulate", "formatting:render"):
+    for inner in (
+        "search:retrieve",
+        "search:screen",
+        "citation:annotate",
+        "writing:cluster",
+        "writing:draft",
+        "coding:tabulate",
+        "formatting:render",
+    ):
         assert inner in nodes
     assert {"plan", "merge", "finish"} <= nodes
 
