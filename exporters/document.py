@@ -25,10 +25,15 @@ class Text(BaseModel):
 
 
 class Cite(BaseModel):
-    """An in-text citation of one or more references, by key."""
+    """An in-text citation of one or more references, by key.
+
+    Parenthetical by default, as Pandoc's `[@key]`: "(Lewis et al., 2020)". A `narrative`
+    one names the authors in the running text, as Pandoc's `@key`: "Lewis et al. (2020)".
+    """
 
     kind: Literal["cite"] = "cite"
     keys: list[str]
+    narrative: bool = False
 
 
 Run = Annotated[Text | Cite, Field(discriminator="kind")]
@@ -151,11 +156,15 @@ def _runs_of(block: Block) -> list[list[Run]]:
 
 
 def plain_text(runs: list[Run], cite: Callable[[list[str]], str] | None = None) -> str:
-    """The runs as text; `cite(keys)` renders citations (default `[key; key]`)."""
+    """The runs as text; `cite(keys)` renders citations (default `[key; key]`, or `key; key`
+    for a narrative one, which stands in the sentence)."""
     parts = []
     for run in runs:
         if isinstance(run, Text):
             parts.append(run.text)
+        elif cite:
+            parts.append(cite(run.keys))
         else:
-            parts.append(cite(run.keys) if cite else "[" + "; ".join(run.keys) + "]")
+            keys = "; ".join(run.keys)
+            parts.append(keys if run.narrative else f"[{keys}]")
     return "".join(parts)

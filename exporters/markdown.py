@@ -76,7 +76,7 @@ class _Writer:
 
     def runs(self, runs: list[Run]) -> str:
         return "".join(
-            _escape(run.text) if isinstance(run, Text) else _escape(self.bib.cite(run.keys))
+            _escape(run.text if isinstance(run, Text) else self.bib.cite(run.keys, run.narrative))
             for run in runs
         )
 

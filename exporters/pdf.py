@@ -275,7 +275,7 @@ class _Story:
             if isinstance(run, Text):
                 out.append(markup(run.text))
                 continue
-            for part in self.bib.cite_parts(run.keys):
+            for part in self.bib.cite_parts(run.keys, run.narrative):
                 if part.key:
                     anchor = self.anchors[part.key]
                     out.append(f'<a href="#{anchor}" color="{_LINK}">{markup(part.text)}</a>')

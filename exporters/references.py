@@ -290,6 +290,7 @@ class Bibliography:
             self.references = sorted(unique.values(), key=_apa_sort_key)
         self._position = {ref.key: i for i, ref in enumerate(self.references)}
         self._author = {ref.key: self._author_label(ref) for ref in self.references}
+        self._name = {ref.key: self._narrative_label(ref) for ref in self.references}
         self._year = self._years()
 
     @classmethod
@@ -298,6 +299,9 @@ class Bibliography:
 
     def _author_label(self, ref: Reference) -> str:
         return _names_label(ref.authors) or f"“{_short_title(ref.title)},”"
+
+    def _narrative_label(self, ref: Reference) -> str:
+        return _names_label(ref.authors, "and") or f"“{_short_title(ref.title)}”"
 
     def _years(self) -> dict[str, str]:
         """Years with a, b, ... where two works would cite alike, in reference list order."""
@@ -330,13 +334,21 @@ class Bibliography:
         label = self.label(ref.key)
         return (f"{label} " if label else "") + "".join(p.text for p in self.entry(ref))
 
-    def cite_parts(self, keys: list[str]) -> list[CitePart]:
-        """An in-text citation as pieces, each naming the reference it points to."""
-        known = sorted(
-            (key for key in dict.fromkeys(keys) if key in self._position),
-            key=self._position.__getitem__,
-        )
-        unknown = [key for key in dict.fromkeys(keys) if key not in self._position]
+    def _ordered(self, keys: list[str]) -> tuple[list[str], list[str]]:
+        """The known keys in reference list order, then the unknown ones as given."""
+        unique = list(dict.fromkeys(keys))
+        known = sorted((k for k in unique if k in self._position), key=self._position.__getitem__)
+        return known, [key for key in unique if key not in self._position]
+
+    def cite_parts(self, keys: list[str], narrative: bool = False) -> list[CitePart]:
+        """An in-text citation as pieces, each naming the reference it points to.
+
+        `narrative` names the authors in the running text, as Pandoc's `@key` does:
+        `Lewis et al. (2020)` or `Lewis et al. [3]` instead of `(Lewis et al., 2020)` or `[3]`.
+        """
+        if narrative:
+            return [part for item in _joined(self._narrative_items(keys)) for part in item]
+        known, unknown = self._ordered(keys)
         if self.style == "ieee":
             parts: list[CitePart] = []
             for key in known:
@@ -363,12 +375,42 @@ class Bibliography:
         parts.append(CitePart(")"))
         return parts
 
-    def cite(self, keys: list[str]) -> str:
-        """`(Lewis et al., 2020; Lewis & Perez, 2021)` or `[1], [3]`."""
-        return "".join(part.text for part in self.cite_parts(keys))
+    def _narrative_items(self, keys: list[str]) -> list[list[CitePart]]:
+        """One item per author group: `Smith (2021a, 2021b)`, `Lewis et al. [3]`, `ghost?`."""
+        known, unknown = self._ordered(keys)
+        groups: list[list[str]] = []
+        for key in known:
+            if groups and self._name[groups[-1][0]] == self._name[key]:
+                groups[-1].append(key)
+            else:
+                groups.append([key])
+        ieee = self.style == "ieee"
+        items = []
+        for group in groups:
+            item = [CitePart(self._name[group[0]], group[0]), CitePart(" " if ieee else " (")]
+            for i, key in enumerate(group):
+                item += [CitePart(", ")] if i else []
+                item.append(CitePart(self.label(key) if ieee else self._year[key], key))
+            items.append(item if ieee else [*item, CitePart(")")])
+        return items + [[CitePart(f"[{key}?]" if ieee else f"{key}?")] for key in unknown]
 
-    def short_cite(self, keys: list[str]) -> str:
-        """A citation for a slide: the first work and a count (APA), or ranges (IEEE)."""
+    def cite(self, keys: list[str], narrative: bool = False) -> str:
+        """`(Lewis et al., 2020; Lewis & Perez, 2021)` or `[1], [3]`; narrative
+        `Lewis et al. (2020) and Lewis and Perez (2021)` or `Lewis et al. [1]`."""
+        return "".join(part.text for part in self.cite_parts(keys, narrative))
+
+    def short_cite(self, keys: list[str], narrative: bool = False) -> str:
+        """A citation for a slide: the first work and a count (APA), or ranges (IEEE).
+
+        A narrative one names the first author group and counts the other works.
+        """
+        if narrative:
+            items = self._narrative_items(keys)
+            if len(items) <= 2:
+                return self.cite(keys, narrative=True)
+            first = items[0]
+            rest = len(dict.fromkeys(keys)) - len({part.key for part in first if part.key})
+            return "".join(part.text for part in first) + f" and {rest} more"
         if self.style == "ieee":
             numbers = sorted({self._position[k] + 1 for k in keys if k in self._position})
             return ", ".join(_ranges(numbers)) or self.cite(keys)
@@ -379,11 +421,25 @@ class Bibliography:
         return f"({first}; +{len(dict.fromkeys(keys)) - 1})"
 
 
-def _names_label(authors: list[str]) -> str:
-    """APA's in-text names: `Lewis`, `Lewis & Perez`, `Lewis et al.`; empty without authors."""
+def _joined(items: list[list[CitePart]]) -> list[list[CitePart]]:
+    """Items joined as running text: `A and B`, `A, B, and C`."""
+    out: list[list[CitePart]] = []
+    for i, item in enumerate(items):
+        if i:
+            last = i == len(items) - 1
+            out.append([CitePart(" and " if len(items) == 2 else ", and " if last else ", ")])
+        out.append(item)
+    return out
+
+
+def _names_label(authors: list[str], conjunction: str = "&") -> str:
+    """APA's in-text names: `Lewis`, `Lewis & Perez`, `Lewis et al.`; empty without authors.
+
+    Narrative citations join two names with `and`, parenthetical ones with `&`.
+    """
     families = [parse_name(author).family for author in authors]
     if len(families) <= 2:
-        return " & ".join(families)
+        return f" {conjunction} ".join(families)
     return f"{families[0]} et al."
 
 
@@ -419,15 +475,20 @@ def _ranges(numbers: list[int]) -> list[str]:
 
 
 def format_citation(
-    keys: list[str], document_or_refs: Document | list[Reference], style: str | None = None
+    keys: list[str],
+    document_or_refs: Document | list[Reference],
+    style: str | None = None,
+    *,
+    narrative: bool = False,
 ) -> str:
     """One in-text citation; IEEE numbers follow the document's first citations."""
     if isinstance(document_or_refs, Document):
         document = document_or_refs
-        cited = document.cited_keys()
-        return Bibliography(document.references, style or document.style, cited).cite(keys)
-    refs = document_or_refs
-    return Bibliography(refs, style or "apa", [ref.key for ref in refs]).cite(keys)
+        bib = Bibliography(document.references, style or document.style, document.cited_keys())
+    else:
+        refs = document_or_refs
+        bib = Bibliography(refs, style or "apa", [ref.key for ref in refs])
+    return bib.cite(keys, narrative)
 
 
 def ordered_references(document: Document) -> list[Reference]:

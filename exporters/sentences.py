@@ -10,17 +10,21 @@ import re
 
 from exporters.document import Cite, Run, Text
 
-_MARK = "\x00"  # stands for one citation in the flattened text; never valid in documents
-_END = re.compile(r"[.!?][\"'”’)\]]*\x00*\s+|[。！？][”’」』）]*\x00*\s*")
+# One citation each in the flattened text (CleanText keeps both out of documents): a
+# parenthetical one closes the sentence before it, a narrative one opens the next.
+_MARK = "\x00"
+_NARRATIVE = "\x01"
+_END = re.compile(r"[.!?][\"'”’)\]]*\x00*(?:\s+|(?=\x01))|[。！？][”’」』）]*\x00*\s*")
 _ABBREVIATIONS = frozenset(
     "al cf e.g eg etc fig figs i.e ie vs viz approx eq eqs no nos sec dr mr mrs ms prof st".split()
 )
 
 
 def sentences(runs: list[Run]) -> list[list[Run]]:
-    """The runs cut into sentences; a citation stays with the sentence it closes."""
+    """The runs cut into sentences; a citation stays with the sentence it closes, a
+    narrative one ("Lewis et al. (2020) showed") with the sentence it is part of."""
     cites = [run for run in runs if isinstance(run, Cite)]
-    flat = "".join(run.text.replace(_MARK, "") if isinstance(run, Text) else _MARK for run in runs)
+    flat = "".join(_flat(run) for run in runs)
     pieces: list[str] = []
     start = 0
     for match in _END.finditer(flat):
@@ -33,8 +37,8 @@ def sentences(runs: list[Run]) -> list[list[Run]]:
     cite_index = 0
     for piece in pieces:
         sentence: list[Run] = []
-        for part in re.split(f"({_MARK})", piece):
-            if part == _MARK:
+        for part in re.split(f"([{_MARK}{_NARRATIVE}])", piece):
+            if part in (_MARK, _NARRATIVE):
                 sentence.append(cites[cite_index])
                 cite_index += 1
             elif part:
@@ -45,6 +49,12 @@ def sentences(runs: list[Run]) -> list[list[Run]]:
         elif sentence:
             result.append(sentence)
     return result
+
+
+def _flat(run: Run) -> str:
+    if isinstance(run, Cite):
+        return _NARRATIVE if run.narrative else _MARK
+    return run.text.replace(_MARK, "").replace(_NARRATIVE, "")
 
 
 def _is_boundary(flat: str, match: re.Match[str]) -> bool:

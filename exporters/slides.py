@@ -208,7 +208,9 @@ class _Deck:
 
     def _text(self, runs: list[Run], short: bool = True) -> str:
         cite = self.bib.short_cite if short else self.bib.cite
-        return "".join(run.text if isinstance(run, Text) else cite(run.keys) for run in runs)
+        return "".join(
+            run.text if isinstance(run, Text) else cite(run.keys, run.narrative) for run in runs
+        )
 
     def _points(self, block: object) -> list[str]:
         """Key points: the first sentence (two when the first is short) of each paragraph."""
@@ -227,8 +229,8 @@ class _Deck:
         text = self._text(runs).strip()
         if len(text) <= _MAX_POINT_CHARS:
             return text
-        keys = [key for run in runs if isinstance(run, Cite) for key in run.keys]
-        plain = "".join(run.text for run in runs if isinstance(run, Text))
+        keys = [k for run in runs if isinstance(run, Cite) and not run.narrative for k in run.keys]
+        plain = self._text([run for run in runs if isinstance(run, Text) or run.narrative])
         cut = plain[: _MAX_POINT_CHARS - 40].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
         return f"{cut} {self.bib.short_cite(keys)}" if keys else cut
 

@@ -115,7 +115,7 @@ class _WordWriter:
             if isinstance(run, Text):
                 paragraph.add_run(run.text)
                 continue
-            for part in self.bib.cite_parts(run.keys):
+            for part in self.bib.cite_parts(run.keys, run.narrative):
                 if part.key:
                     _internal_link(paragraph, part.text, self.bookmarks[part.key])
                 else:

@@ -1,7 +1,8 @@
 """The review's data as an Excel workbook (openpyxl): sources, evidence, sections, tables.
 
 Sources: one row per reference with how often and where it is cited. Evidence: one
-row per (sentence, cited key), the claim without its citation. Sections: words and
+row per (sentence, cited key), the claim without its parenthetical citations (a narrative
+one, "Lewis et al. (2020) showed", is part of the sentence and stays). Sections: words and
 citations per section. Every Table and Chart block gets its own sheet. Above
 `WRITE_ONLY_ROWS` rows the workbook streams (write-only mode), so memory stays flat.
 """
@@ -70,8 +71,13 @@ def write_workbook(document: Document, path: Path) -> Path:
     return path
 
 
-def _claim(runs: list[Run]) -> str:
-    text = " ".join("".join(run.text for run in runs if isinstance(run, Text)).split())
+def _claim(runs: list[Run], bib: Bibliography) -> str:
+    text = "".join(
+        run.text if isinstance(run, Text) else bib.cite(run.keys, narrative=True)
+        for run in runs
+        if isinstance(run, Text) or run.narrative
+    )
+    text = " ".join(text.split())
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
@@ -113,8 +119,9 @@ def _sheets(document: Document) -> list[_Sheet]:
                 for sentence in sentences(runs):
                     keys = [k for run in sentence if isinstance(run, Cite) for k in run.keys]
                     citations += len(keys)
+                    claim = _claim(sentence, bib) if keys else ""
                     for key in dict.fromkeys(keys):
-                        evidence.append([_claim(sentence), key, title])
+                        evidence.append([claim, key, title])
                         cites[key] += 1
                         citing.setdefault(key, {})[title] = None
         if depth:

@@ -24,6 +24,19 @@ from exporters.document import (
 )
 
 UNICODE_SAMPLES = ("Balázs", "α β γ", "检索增强生成")
+NARRATIVE = {
+    "apa": [
+        "Lewis et al. (2020) coined the term",
+        "Smith (2021a, 2021b) compared costs",
+        "while Izacard and Grave (2021) and Karpukhin et al. (2020) scaled",
+    ],
+    "ieee": [
+        "Lewis et al. [1] coined the term",
+        "Smith [9], [10] compared costs",
+        "while Karpukhin et al. [3] and Izacard and Grave [5] scaled",
+    ],
+}
+"""How the fixture's narrative citations read in the text of every format, per style."""
 
 REFERENCES = [
     Reference(
@@ -127,8 +140,19 @@ REFERENCES = [
 ]
 
 
-def _p(*parts: str | list[str]) -> Paragraph:
-    return Paragraph(runs=[Text(text=p) if isinstance(p, str) else Cite(keys=p) for p in parts])
+def _p(*parts: str | list[str] | Cite) -> Paragraph:
+    """A paragraph of text, parenthetical citations (key lists) and narrative ones (`_by`)."""
+    return Paragraph(
+        runs=[
+            Text(text=p) if isinstance(p, str) else p if isinstance(p, Cite) else Cite(keys=p)
+            for p in parts
+        ]
+    )
+
+
+def _by(*keys: str) -> Cite:
+    """A narrative citation, as Pandoc's `@key`: "Lewis et al. (2020) showed"."""
+    return Cite(keys=list(keys), narrative=True)
 
 
 def make_figure(path: Path) -> None:
@@ -190,7 +214,14 @@ def build_document(folder: Path, style: str = "apa") -> Document:
             ),
             Section(
                 title="Background",
-                blocks=[_p("Two families of retrievers dominate the literature.")],
+                blocks=[
+                    _p("Two families of retrievers dominate the literature."),
+                    _p(
+                        _by("lewis2020retrieval"),
+                        " coined the term retrieval-augmented generation. Their model reads "
+                        "Wikipedia passages.",
+                    ),
+                ],
                 subsections=[
                     Section(
                         title="Dense retrieval",
@@ -277,6 +308,12 @@ def build_document(folder: Path, style: str = "apa") -> Document:
                         ". Leaderboards track progress ",
                         ["anon_nd_open"],
                         ".",
+                    ),
+                    _p(
+                        _by("smith2021costs", "smith2021sparse"),
+                        " compared costs and sparse retrieval in one year, while ",
+                        _by("karpukhin2020dense", "izacard2021leveraging"),
+                        " scaled retrievers and readers.",
                     ),
                 ],
             ),

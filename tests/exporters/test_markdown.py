@@ -8,7 +8,7 @@ import pytest
 from exporters.document import Cite, Document
 from exporters.markdown import write_markdown
 from exporters.references import Bibliography
-from tests.exporters.conftest import UNICODE_SAMPLES, section_titles
+from tests.exporters.conftest import NARRATIVE, UNICODE_SAMPLES, section_titles
 
 
 def _unescape(text: str) -> str:
@@ -36,7 +36,9 @@ def test_markdown_keeps_sections_citations_and_references(
     for block in document.all_blocks():
         for run in getattr(block, "runs", []):
             if isinstance(run, Cite):
-                assert bib.cite(run.keys) in plain
+                assert bib.cite(run.keys, run.narrative) in plain
+    for narrative in NARRATIVE[style]:
+        assert narrative in plain
     for sample in UNICODE_SAMPLES:
         assert sample in text
 

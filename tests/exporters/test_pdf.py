@@ -6,10 +6,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from exporters.document import Cite, Document
+from exporters.document import Cite, Document, Paragraph, Section, Text
 from exporters.pdf import CJK_FONT, write_pdf
 from exporters.references import Bibliography
-from tests.exporters.conftest import UNICODE_SAMPLES, section_titles
+from tests.exporters.conftest import NARRATIVE, REFERENCES, UNICODE_SAMPLES, section_titles
 
 
 def _flat(text: str) -> str:
@@ -49,7 +49,9 @@ def test_pdf_text_has_sections_in_order_citations_and_unicode(
     for block in document.all_blocks():
         for run in getattr(block, "runs", []):
             if isinstance(run, Cite):
-                assert bib.cite(run.keys) in " ".join(pages)
+                assert bib.cite(run.keys, run.narrative) in " ".join(pages)
+    for narrative in NARRATIVE[style]:
+        assert narrative in body
     references = body[body.rindex("References") :]
     for ref in bib.references:
         assert _flat(bib.entry_text(ref))[:40] in references
@@ -90,3 +92,23 @@ def test_pdf_citations_link_to_their_reference_entries(document: Document, tmp_p
                 targets.add((pages[destination[0].idnum], round(float(destination[3]))))
     assert len(targets) == len(document.cited_keys())  # one anchor per cited reference
     assert all(page >= first_reference_page for page, _ in targets)
+
+
+def test_pdf_narrative_citation_links_to_its_reference_entry(tmp_path: Path) -> None:
+    runs = [Cite(keys=[REFERENCES[0].key], narrative=True), Text(text=" coined the term.")]
+    document = Document(
+        title="t",
+        sections=[Section(title="s", blocks=[Paragraph(runs=runs)])],
+        references=REFERENCES[:1],
+    )
+    reader = pypdf.PdfReader(write_pdf(document, tmp_path / "review.pdf"))
+    text = _flat(" ".join(page.extract_text() for page in reader.pages[2:]))
+    assert "Lewis et al. (2020) coined the term." in text
+    links = [
+        annotation.get_object()
+        for page in reader.pages[2:]
+        for annotation in page.get("/Annots", [])
+        if "/Dest" in annotation.get_object()
+    ]
+    assert len(links) == 2  # the names and the year, as Pandoc links them
+    assert len({(link["/Dest"][0].idnum, float(link["/Dest"][3])) for link in links}) == 1

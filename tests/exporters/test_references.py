@@ -6,6 +6,7 @@ from exporters.document import Cite, Document, Paragraph, Reference, Section, Te
 from exporters.references import (
     STYLES,
     Bibliography,
+    CitePart,
     format_citation,
     format_reference,
     ordered_references,
@@ -142,3 +143,72 @@ def test_short_citation_names_a_work_without_a_reference_list() -> None:
     )
     assert short_citation(["Guu, Kelvin", "Kenton Lee"], None) == "Guu & Lee, n.d."
     assert short_citation([], 2021) == "Anonymous, 2021"
+
+
+def test_apa_narrative_citation_names_authors_in_the_text_with_and() -> None:
+    refs = [ONE, TWO, THREE]
+    assert format_citation(["one"], refs, narrative=True) == "Lewis (2020)"
+    assert format_citation(["two"], refs, narrative=True) == "Lewis and Perez (2021)"
+    assert format_citation(["three"], refs, narrative=True) == "Guu et al. (2020)"
+    assert format_citation(["one", "three"], refs, narrative=True) == (
+        "Guu et al. (2020) and Lewis (2020)"
+    )
+    assert format_citation(["two", "one", "three"], refs, narrative=True) == (
+        "Guu et al. (2020), Lewis (2020), and Lewis and Perez (2021)"
+    )
+    assert format_citation(["one", "ghost"], refs, narrative=True) == "Lewis (2020) and ghost?"
+
+
+def test_apa_narrative_citation_keeps_year_suffixes_and_links_names_and_years() -> None:
+    first = Reference(key="a", title="Beta paper", authors=["John Smith"], year=2021)
+    second = Reference(key="b", title="Alpha paper", authors=["Smith, J."], year=2021)
+    anon = Reference(key="x", title="Open benchmarks", url="https://example.org/b")
+    bib = Bibliography([first, second, anon], "apa")
+    assert bib.cite(["a"], narrative=True) == "Smith (2021b)"
+    assert bib.cite(["a", "b"], narrative=True) == "Smith (2021a, 2021b)"
+    assert bib.cite(["x"], narrative=True) == "“Open benchmarks” (n.d.)"
+    assert bib.cite_parts(["a", "b"], narrative=True) == [
+        CitePart("Smith", "b"),
+        CitePart(" ("),
+        CitePart("2021a", "b"),
+        CitePart(", "),
+        CitePart("2021b", "a"),
+        CitePart(")"),
+    ]
+
+
+def test_ieee_narrative_citation_names_authors_before_the_number_and_counts_for_order() -> None:
+    runs = [
+        Cite(keys=["three"], narrative=True),
+        Text(text=" showed it "),
+        Cite(keys=["one", "two"]),
+    ]
+    document = Document(
+        title="t",
+        style="ieee",
+        references=[ONE, TWO, THREE],
+        sections=[Section(title="s", blocks=[Paragraph(runs=runs)])],
+    )
+    assert document.cited_keys() == ["three", "one", "two"]
+    assert format_citation(["three"], document, narrative=True) == "Guu et al. [1]"
+    assert format_citation(["two", "one"], document, narrative=True) == (
+        "Lewis [2] and Lewis and Perez [3]"
+    )
+    assert format_citation(["one", "two"], document) == "[2], [3]"
+    bib = Bibliography.of(document)
+    assert bib.cite_parts(["three"], narrative=True) == [
+        CitePart("Guu et al.", "three"),
+        CitePart(" "),
+        CitePart("[1]", "three"),
+    ]
+    assert bib.cite(["ghost"], narrative=True) == "[ghost?]"
+
+
+def test_short_narrative_citation_names_the_first_work_and_counts_the_rest() -> None:
+    bib = Bibliography([ONE, TWO, THREE], "apa")
+    assert bib.short_cite(["one", "three"], narrative=True) == "Guu et al. (2020) and Lewis (2020)"
+    assert bib.short_cite(["one", "two", "three"], narrative=True) == (
+        "Guu et al. (2020) and 2 more"
+    )
+    ieee = Bibliography([ONE, TWO, THREE], "ieee", ["one", "two", "three"])
+    assert ieee.short_cite(["one", "two", "three"], narrative=True) == "Lewis [1] and 2 more"

@@ -7,11 +7,11 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 
-from exporters.document import Document, Paragraph, Section, Table, Text
+from exporters.document import Cite, Document, Paragraph, Reference, Section, Table, Text
 from exporters.references import Bibliography
 from exporters.sentences import sentences
 from exporters.slides import capacity, fits, lines_needed, write_slides
-from tests.exporters.conftest import UNICODE_SAMPLES, section_titles
+from tests.exporters.conftest import NARRATIVE, REFERENCES, UNICODE_SAMPLES, section_titles
 
 CONT = " (cont.)"
 
@@ -71,15 +71,44 @@ def test_slide_key_points_are_first_sentences_with_short_citations(
     for block in document.all_blocks()[1:]:
         if isinstance(block, Paragraph):
             first = sentences(block.runs)[0]
-            cites = [bib.short_cite(run.keys) for run in first if not isinstance(run, Text)]
+            cites = [
+                bib.short_cite(run.keys, run.narrative)
+                for run in first
+                if not isinstance(run, Text)
+            ]
             start = "".join(run.text for run in first if isinstance(run, Text))[:30]
             assert start in text
             assert all(cite in text for cite in cites)
     assert "(Guu & Lee, 2020; +2)" in text  # three works in one citation, shortened
+    for narrative in NARRATIVE["apa"]:
+        assert narrative in text
     for sample in UNICODE_SAMPLES:
         assert sample in text
     notes = prs.slides[2].notes_slide.notes_text_frame.text
     assert "It also makes answers traceable to sources." in notes
+
+
+def test_a_long_key_point_keeps_its_narrative_citation_and_shortens_the_rest(
+    tmp_path: Path,
+) -> None:
+    long = "retrieval improves recall on open-domain questions across many benchmarks " * 4
+    runs = [
+        Cite(keys=["lewis2020retrieval"], narrative=True),
+        Text(text=f" showed that {long.strip()} "),
+        Cite(keys=["guu2020realm", "karpukhin2020dense", "izacard2021leveraging"]),
+        Text(text="."),
+    ]
+    references: list[Reference] = REFERENCES[:4]
+    document = Document(
+        title="t",
+        sections=[Section(title="Findings", blocks=[Paragraph(runs=runs)])],
+        references=references,
+    )
+    prs = _deck(document, tmp_path)
+    slide = next(s for s in prs.slides if s.shapes.title.text == "Findings")
+    point = slide.placeholders[1].text_frame.text
+    assert point.startswith("Lewis et al. (2020) showed that retrieval improves")
+    assert point.endswith("… (Guu & Lee, 2020; +2)")
 
 
 def test_slides_have_native_chart_table_and_picture(document: Document, tmp_path: Path) -> None:

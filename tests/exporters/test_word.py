@@ -9,7 +9,7 @@ from docx.oxml.ns import qn
 from exporters.document import Cite, Document
 from exporters.references import Bibliography
 from exporters.word import write_word
-from tests.exporters.conftest import UNICODE_SAMPLES, section_titles
+from tests.exporters.conftest import NARRATIVE, UNICODE_SAMPLES, section_titles
 
 
 def _open(document: Document, tmp_path: Path) -> docx.document.Document:
@@ -46,7 +46,9 @@ def test_word_has_heading_styles_citations_and_references(
     for block in document.all_blocks():
         for run in getattr(block, "runs", []):
             if isinstance(run, Cite):
-                assert bib.cite(run.keys) in text
+                assert bib.cite(run.keys, run.narrative) in text
+    for narrative in NARRATIVE[style]:
+        assert narrative in text
     for sample in UNICODE_SAMPLES:
         assert sample in text
 
@@ -99,3 +101,17 @@ def test_word_tables_charts_and_figures_have_captions(document: Document, tmp_pa
     bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
     assert bullets[1] == "Dense passage retrieval (Karpukhin et al., 2020)"
     assert any(p.style.name == "Quote" for p in doc.paragraphs)
+
+
+def test_word_narrative_citation_links_its_names_and_year_to_the_entry(
+    document: Document, tmp_path: Path
+) -> None:
+    doc = _open(document, tmp_path)
+    (paragraph,) = [p for p in doc.paragraphs if p.text.startswith("Lewis et al. (2020) coined")]
+    links = [
+        ("".join(t.text for t in h.iter(qn("w:t"))), h.get(qn("w:anchor")))
+        for h in paragraph._p.iter(qn("w:hyperlink"))
+    ]
+    keys = [ref.key for ref in Bibliography.of(document).references]
+    bookmark = f"ref_{keys.index('lewis2020retrieval') + 1}"
+    assert links == [("Lewis et al.", bookmark), ("2020", bookmark)]

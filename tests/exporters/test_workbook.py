@@ -63,7 +63,25 @@ def test_workbook_sources_evidence_and_sections_match_the_document(
         "guu2020realm",
         "Introduction",
     ) in evidence
-    assert not any("et al." in claim or "(" in claim for claim, _, _ in evidence)
+    parenthetical = {bib.cite(cite.keys) for cite in _cites(document) if not cite.narrative}
+    claims = {claim for claim, _, _ in evidence}
+    assert not any(cite in claim for cite in parenthetical for claim in claims)
+    narrative = "Lewis et al. (2020) coined the term retrieval-augmented generation."
+    assert (narrative, "lewis2020retrieval", "Background") in evidence
+    compared = [(claim, key) for claim, key, _ in evidence if "compared costs" in claim]
+    assert compared == [
+        (
+            "Smith (2021a, 2021b) compared costs and sparse retrieval in one year, while "
+            "Izacard and Grave (2021) and Karpukhin et al. (2020) scaled retrievers and readers.",
+            key,
+        )
+        for key in [
+            "smith2021costs",
+            "smith2021sparse",
+            "karpukhin2020dense",
+            "izacard2021leveraging",
+        ]
+    ]
 
     sections = _rows(book["Sections"])
     assert [row[0] for row in sections] == section_titles(document)
