@@ -7,6 +7,7 @@ request is data to analyse, never instructions to follow.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Literal
 
@@ -101,8 +102,15 @@ class Outline(BaseModel):
     themes: list[Theme]
 
 
+NARRATIVE = re.compile(r"@([\w:-]+)")
+"""A narrative citation inside a sentence's text: `@lewis2020retrieval showed ...`."""
+
+
 class Sentence(BaseModel):
-    text: str = Field(description="one sentence, without citation markers")
+    text: str = Field(
+        description="one sentence; to name a source's authors in the sentence, write @key "
+        "where the names go (the key must also be in citations); no other citation markers"
+    )
     citations: list[str] = Field(
         default_factory=list, description="keys of the sources that support this sentence"
     )

@@ -17,6 +17,7 @@ from graph.engines.base import (
 from graph.engines.prose import count_word, end
 from graph.engines.sections import pack
 from graph.engines.text import content_stems, join_list, phrases
+from graph.engines.themes import nameable
 
 ENGINE_NOTE = (
     "This review was written by the offline engine: its text is extractive, assembled from "
@@ -54,9 +55,6 @@ class ThemeFacts:
         terms = _summary_terms(section.summary)
         return cls(section.title, terms, len(section.keys) or None, [], list(section.keys))
 
-    def stems(self) -> set[tuple[str, ...]]:
-        return {tuple(content_stems(t)) for t in [*self.terms, *self.rising] if t}
-
 
 def _split_list(text: str) -> list[str]:
     return [p.strip() for p in re.split(r",\s*|\s+and\s+", text) if p.strip()]
@@ -86,7 +84,13 @@ def running_topic(request: FrameRequest) -> str:
     head = request.title.split(":")[0].strip() if ":" in request.title else ""
     if not head or re.search(r"\b(?:literature )?review\b", head, re.I):
         head = request.topic.strip() or head
-    return " ".join(w if sum(c.isupper() for c in w) >= 2 else w.lower() for w in head.split())
+    return " ".join(_running_word(w) for w in head.split())
+
+
+def _running_word(word: str) -> str:
+    """A title-cased word as running text: acronyms (per hyphen part) kept."""
+    parts = word.split("-")
+    return "-".join(p if sum(c.isupper() for c in p) >= 2 else p.lower() for p in parts)
 
 
 def _sources(n: int) -> str:
@@ -185,7 +189,7 @@ def _conclusion(themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
                     citations=theme.keys[:1],
                 )
             )
-    links = _connections(themes)
+    links = _connections(themes, topic)
     questions = _questions(themes)
     return (
         pack([[s] for s in contributions])
@@ -194,27 +198,42 @@ def _conclusion(themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
     )
 
 
-def _connections(themes: list[ThemeFacts]) -> list[Sentence]:
-    """Sentences on the terms two themes share: where lines of research meet."""
-    sentences: list[Sentence] = []
+def _connections(themes: list[ThemeFacts], topic: str) -> list[Sentence]:
+    """Sentences on the terms two themes share (whole terms first, then their words):
+    where lines of research meet."""
+    topic_stems = set(content_stems(topic))
     shown: dict[tuple[str, ...], str] = {}
+    vocab: list[set[tuple[str, ...]]] = []
     for theme in themes:
+        own: set[tuple[str, ...]] = set()
         for term in [*theme.terms, *theme.rising]:
-            shown.setdefault(tuple(content_stems(term)), term)
-    stems = [t.stems() for t in themes]
-    for i in range(len(themes)):
-        for j in range(i + 1, len(themes)):
-            shared = sorted(stems[i] & stems[j], key=lambda t: (-len(t), t))
-            shared = [t for t in shared if t]
-            if shared and len(sentences) < 3:
-                a, b = themes[i], themes[j]
-                term = shown[shared[0]]
-                sentences.append(
-                    Sentence(
-                        text=end(f"{a.title} and {b.title} meet in their attention to {term}"),
-                        citations=[*a.keys[:1], *b.keys[:1]],
-                    )
+            stems = tuple(content_stems(term))
+            if stems and not set(stems) <= topic_stems:
+                own.add(stems)
+                shown.setdefault(stems, term)
+            for word in term.split():
+                stem = tuple(content_stems(word))
+                if len(stem) == 1 and stem[0] not in topic_stems and nameable(word):
+                    own.add(stem)
+                    shown.setdefault(stem, word.lower() if not word.isupper() else word)
+        vocab.append(own)
+    sentences: list[Sentence] = []
+    linked: set[int] = set()
+    pairs = [(i, j) for i in range(len(themes)) for j in range(i + 1, len(themes))]
+    for i, j in sorted(pairs, key=lambda p: (p[0] in linked or p[1] in linked, p)):
+        shared = sorted(vocab[i] & vocab[j], key=lambda t: (-len(t), t))
+        if shared and len(sentences) < 3:
+            a, b = themes[i], themes[j]
+            linked.update((i, j))
+            sentences.append(
+                Sentence(
+                    text=end(
+                        f"The themes “{a.title}” and “{b.title}” meet in their attention to "
+                        f"{shown[shared[0]]}"
+                    ),
+                    citations=[*a.keys[:1], *b.keys[:1]],
                 )
+            )
     if not sentences and len(themes) > 1:
         sentences.append(
             Sentence(
@@ -258,6 +277,13 @@ def _questions(themes: list[ThemeFacts]) -> list[Sentence]:
     return sentences
 
 
+def _join_titles(titles: list[str]) -> str:
+    """A list of titles; semicolons when a title holds its own "and"."""
+    if len(titles) > 2 and any(" and " in t for t in titles):
+        return "; ".join(titles[:-1]) + f"; and {titles[-1]}"
+    return join_list(titles)
+
+
 def _unique(items: list[str]) -> list[str]:
     seen: set[tuple[str, ...]] = set()
     result = []
@@ -285,7 +311,7 @@ def _abstract(request: FrameRequest, themes: list[ThemeFacts], topic: str) -> li
         )
     ]
     if themes:
-        titles = join_list([t.title for t in themes])
+        titles = _join_titles([t.title for t in themes])
         sentences.append(
             Sentence(text=end(f"It organises them into {count_word(len(themes))} themes: {titles}"))
         )
@@ -306,7 +332,7 @@ def _abstract(request: FrameRequest, themes: list[ThemeFacts], topic: str) -> li
                 )
             )
         )
-    links = _connections(themes)
+    links = _connections(themes, topic)
     if links and links[0].citations:
         sentences.append(Sentence(text=links[0].text))
     return pack([sentences])

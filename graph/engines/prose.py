@@ -41,9 +41,6 @@ class Name:
     plural: bool
     bare: str
 
-    def possessive(self) -> str:
-        return f"{self.bare}'s" if not self.bare.endswith("s") else f"{self.bare}'"
-
 
 def names_for(sources: Sequence[SourceBrief]) -> dict[str, Name]:
     """Narrative names for sources, with a/b suffixes where two share author and year."""
@@ -158,10 +155,17 @@ _CONNECTIVE = re.compile(
 )
 _SELF = r"(?:paper|article|study|work|note|research|letter|manuscript|thesis|contribution|chapter)"
 _WE_SELF = re.compile(
-    rf"^(?:in|within|through) (?:this|the present|our) {_SELF}\s*,?\s+we\s+", re.I
+    rf"^(?:in|within|through) (?:this|the present|our) {_SELF}\s*,?\s+(?:we|the authors)\s+",
+    re.I,
 )
-_WE = re.compile(r"^(?:(?:here|herein|then|also|finally|further|next|now),?\s+)?we\s+", re.I)
-_CLAUSE_WE = re.compile(r"^((?:(?!\bwe\b)[^.;]){3,200}?),\s+we\s+", re.I)
+_WE = re.compile(
+    r"^(?:(?:here|herein|then|also|finally|further|next|now),?\s+)?(?:we|the authors)\s+", re.I
+)
+_CLAUSE_WE = re.compile(r"^((?:(?!\bwe\b)[^.;]){3,200}?),\s+(?:we|the authors)\s+", re.I)
+_LEAD_WE = re.compile(
+    r"^((?:in|at|for|on|with|by|after|to)\b(?:(?!\bwe\b)[^,.;]){2,80}?)\s+(?:we|the authors)\s+",
+    re.I,
+)
 _CLAUSE_SELF = re.compile(
     rf"^((?:(?!\bwe\b)[^.;]){{3,200}}?),\s+(?:this|the present|our) {_SELF}\s+", re.I
 )
@@ -294,7 +298,7 @@ class Attribution:
                 if not name.plural:
                     predicate = _conjugate_predicate(predicate, "third")
                 return end(_pronouns(f"{name.text} {predicate}"))
-        match = _CLAUSE_WE.match(text)
+        match = _CLAUSE_WE.match(text) or _LEAD_WE.match(text)
         if match:
             predicate = text[match.end() :]
             if not name.plural:
@@ -339,7 +343,7 @@ class Attribution:
             match = pattern.match(text)
             if match:
                 return end(_pronouns(f"They {text[match.end() :]}"))
-        match = _CLAUSE_WE.match(text)
+        match = _CLAUSE_WE.match(text) or _LEAD_WE.match(text)
         if match:
             return end(_pronouns(f"{match.group(1)}, they {text[match.end() :]}"))
         match = _THIS_SELF.match(text)
@@ -383,8 +387,8 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     ),
     "other": (
         "{name} {note} that {body}",
+        "in {name}, {body}",
         "as {name} {observe}, {body}",
-        "{name} {argue} that {body}",
         "according to {name}, {body}",
     ),
 }

@@ -68,14 +68,14 @@ OPEN_CUES: tuple[tuple[str, float], ...] = (
 )
 """Cue phrases of sentences that state a limitation, a gap or future work."""
 
-PARAGRAPH_MIN, PARAGRAPH_MAX = 3, 7
+PARAGRAPH_MAX = 7
 
 
 def write_section(request: SectionRequest) -> SectionDraft:
     """The overview of a theme, or one line of work in it."""
     sources = list({s.key: s for s in reversed(request.sources)}.values())[::-1]
     if request.part == "overview":
-        return SectionDraft(title=request.theme.title, paragraphs=overview(request, sources))
+        return overview(request, sources)
     group = request.group or Group(label=request.theme.title, keys=[s.key for s in sources])
     return SectionDraft(title=group.label, paragraphs=line_of_work(request, group, sources))
 
@@ -96,11 +96,12 @@ def _span(years: list[int]) -> str:
     return f"published between {years[0]} and {years[-1]}"
 
 
-def overview(request: SectionRequest, sources: list[NotedSource]) -> list[DraftParagraph]:
-    """Scope (count, years, venues, key terms, central works), then open questions
-    (terms rising in later years, and sentences that state gaps or future work)."""
+def overview(request: SectionRequest, sources: list[NotedSource]) -> SectionDraft:
+    """A paragraph on the theme's scope (count, years, venues, key terms, central works)
+    and its open questions as bullets: terms rising in later years, and sentences in
+    which sources state a gap, a limitation or future work."""
     if not sources:
-        return []
+        return SectionDraft(title=request.theme.title)
     names = names_for(sources)
     vocabulary = vocabulary_of(_running_texts(sources))
     space = TermSpace.of_sources(sources, request.topic)
@@ -149,10 +150,11 @@ def overview(request: SectionRequest, sources: list[NotedSource]) -> list[DraftP
     if timeline:
         scope.append(Sentence(text=timeline))
 
-    questions = _open_questions(request, sources, space, names, vocabulary)
-    if len(questions) < PARAGRAPH_MIN and len(scope) + len(questions) <= PARAGRAPH_MAX:
-        return pack([[s] for s in scope + questions])
-    return pack([[s] for s in scope]) + pack([[s] for s in questions])
+    return SectionDraft(
+        title=request.theme.title,
+        paragraphs=pack([[s] for s in scope]),
+        bullets=_open_questions(request, sources, space, names, vocabulary),
+    )
 
 
 def _running_texts(sources: Sequence[NotedSource]) -> list[str]:
@@ -236,42 +238,35 @@ def _open_questions(
     sources: list[NotedSource],
     space: TermSpace,
     names: dict[str, Name],
-    vocabulary: set[str],
+    vocabulary: Vocabulary,
 ) -> list[Sentence]:
+    """Terms rising in the later years, then sentences in which sources state a gap."""
     result: list[Sentence] = []
     named = [tuple(content_stems(k)) for k in request.theme.keywords[:4]]
     rising, since = rising_terms(
         space, list(range(len(sources))), [s.year for s in sources], exclude=named
     )
     if rising and since is not None:
-        shown = [readable(space.shown(t), vocabulary) for t in rising[:2]]
-        uses = {
-            s.key: sum(t in _terms_of(space, i) for t in rising[:2]) for i, s in enumerate(sources)
-        }
-        most = max(uses.values())
-        later = [
-            s for s in sources if s.year is not None and s.year >= since and uses[s.key] == most
-        ]
-        later.sort(key=lambda s: (-uses[s.key], -(s.year or 0), s.key))
-        text = end(
-            f"Since {since}, the studies increasingly address {join_list(shown)}, "
-            f"terms that are rare in the earlier work"
-        )
-        backing = [s.key for s in later if supports(s, text)][:3]
-        result.append(Sentence(text=text, citations=backing))
+        later = [s for s in sources if s.year is not None and s.year >= since]
+        later.sort(key=lambda s: (-(s.year or 0), s.key))
+        for terms in (rising[:2], rising[:1]):
+            shown = join_list([readable(space.shown(t), vocabulary) for t in terms])
+            rare = "terms" if len(terms) > 1 else "a term"
+            text = end(
+                f"Since {since}, the studies increasingly address {shown}, "
+                f"{rare} rarely used before {since}"
+            )
+            backing = [s.key for s in later if supports(s, text)][:3]
+            if backing:
+                result.append(Sentence(text=text, citations=backing))
+                break
     stated = _stated_gaps(sources, 3)
     if stated:
-        lead = ("Several studies name open problems.", "The studies also state what remains open.")
-        result.append(Sentence(text=lead[offset(request.theme.id) % 2]))
         base = offset(request.theme.title)
         for i, (source, sentence) in enumerate(stated):
             text = Attribution(base + i).credit(sentence, names[source.key], vocabulary, "open")
             result.append(Sentence(text=text, citations=[source.key]))
     return result
-
-
-def _terms_of(space: TermSpace, row: int) -> set[tuple[str, ...]]:
-    return {space.terms[c] for c in space.present[row].indices}
 
 
 def _stated_gaps(sources: Sequence[NotedSource], limit: int) -> list[tuple[NotedSource, str]]:
@@ -313,7 +308,8 @@ def line_of_work(
     does and finds (attributed), then where they differ and where they agree."""
     by_key = {s.key: s for s in sources}
     members = [by_key[k] for k in dict.fromkeys(group.keys) if k in by_key]
-    members += [s for s in sources if s.key not in set(group.keys)]
+    listed = set(group.keys)
+    members += [s for s in sources if s.key not in listed]
     if not members:
         return []
     order = {s.key: i for i, s in enumerate(members)}
@@ -356,7 +352,7 @@ def _opening(label: str, members: list[NotedSource], names: dict[str, Name], tur
 def _about_source(
     source: NotedSource,
     name: Name,
-    vocabulary: set[str],
+    vocabulary: Vocabulary,
     turn: int,
     previous: NotedSource | None,
     detailed: bool,
@@ -409,15 +405,19 @@ def _connect(
 ) -> str:
     """A connective before a sentence that opens with the source's name, chosen by the
     order of years and by turn, so consecutive sources do not read alike."""
-    if previous is None or not sentence.startswith(name.text):
+    opens_with_name = sentence[:1].lower() == name.text[:1].lower() and sentence[1:].startswith(
+        name.text[1:]
+    )
+    if previous is None or not opens_with_name:
         return sentence
+    sentence = name.text + sentence[len(name.text) :]
     if source.year and previous.year and source.year == previous.year and turn % 2 == 0:
         lead = "In the same year, "
     elif source.year and previous.year and source.year - previous.year >= 2 and turn % 2 == 1:
         lead = "More recently, "
     else:
         lead = ("", "In a related study, ", "Along similar lines, ", "", "Likewise, ")[turn % 5]
-    return lead + sentence
+    return end(lead + sentence)
 
 
 def _keyword_sets(

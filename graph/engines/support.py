@@ -38,14 +38,16 @@ FRAMING_WORDS = frozenset(
         centre centres turn turns concentrate concentrates share shares interest common
         attention term terms recur recurs increasingly rare earlier since analysis also
         whereas unlike while along further authors author paper article contribution
-        contributions representative include includes recurring theme themes
+        contributions representative include includes recurring theme themes use used
+        rarely
         """
     )
 )
 """Words the writer adds around a source's sentence; they are no claim about the source."""
 
+_PARTICLE = r"(?:(?i:van|von|der|den|de|del|della|da|di|du|le|la|ter|ten|dos|das) )*"
 _NAMED_CITATION = re.compile(
-    r"\b(?:[a-z]{1,3} )*[A-Z][\w'’-]+(?: (?:and|&) (?:[a-z]{1,3} )*[A-Z][\w'’-]+| et al\.)?"
+    rf"\b{_PARTICLE}[A-Z][\w'’-]+(?: (?:and|&) {_PARTICLE}[A-Z][\w'’-]+| et al\.)?"
     r"(?:'s|’s)? \((?:\d{4}|n\.d\.)[a-z]?\)"
 )
 
@@ -89,11 +91,6 @@ def index(text: str) -> SourceIndex:
     return SourceIndex(tuple(passages), idf, unseen)
 
 
-def claim_stems(sentence: str, source: SourceBrief) -> list[str]:
-    """The content stems a sentence claims, without names, years and framing words."""
-    return _stems(clean_latex(sentence), _name_stems(source))
-
-
 def _name_stems(source: SourceBrief) -> set[str]:
     return {s for a in source.authors for s in content_stems(surname(a))}
 
@@ -129,7 +126,7 @@ def claim_of(sentence: str, source: SourceBrief) -> Claim:
     candidates: list[list[str]] = []
     if len(cited) > 1 and names_source:
         for clause in _CLAUSES.split(text):
-            if family in clause:
+            if family in clause and year in clause:
                 stems = _stems(clause, names)
                 if stems:
                     candidates.append(stems)

@@ -77,7 +77,7 @@ GENERIC_WORDS = frozenset(
     illustrates reveal reveals suggest suggests indicate indicates analyze analyzes analyse
     combine combines generate generates measure measures estimate estimates occur occurs
     remain remains need needs want wants aim seek seeks take takes supplementary appropriate
-    following serve serves serving wide articles success successes reason reasons
+    following serve serves serving wide articles collect collects success successes reason reasons
     within without across overall whole entire total various respective corresponding
     """.split()
 )
@@ -177,8 +177,10 @@ _ACCENTS = {
 }
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
-_PROSE_IN_MATH = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\s+[a-z]{3,}\b|,\s+[a-z]{3,}|\.\s")
-_STYLE_ONLY = re.compile(r"\\(?:textcolor|colorbox|color)\s*\{[^{}]*\}|\\(?:href|url)\s*(?=\{)")
+_PROSE_IN_MATH = re.compile(
+    r"(?<![\\A-Za-z])[a-z]{3,}\s+[a-z]{3,}\b|,\s+[a-z]{3,}|\.\s|,\s*$|^\s*\d[\d.,]*\s+[A-Za-z]{2,}"
+)
+_STYLE_ONLY = re.compile(r"\\(?:textcolor|colorbox|color|href)\s*\{[^{}]*\}|\\url\s*(?=\{)")
 _ACCENT = re.compile(r"\\([`'\"^~=.]|[cHvuk](?=[\s{]))\s*\{?([A-Za-z])\}?")
 _TEXT_COMMAND = re.compile(
     r"\\(?:emph|textit|textbf|textrm|texttt|textsc|text|mathrm|mathbf|mathit|mathcal|mathbb|"
@@ -340,6 +342,41 @@ def words(text: str) -> list[str]:
 def is_content(word: str) -> bool:
     """Whether a lowercase word can carry meaning: not a stopword, a number or a stray letter."""
     return len(word) > 2 and word not in STOPWORDS and not word[0].isdigit()
+
+
+COMMON_VERBS = frozenset(
+    """
+    accept achieve adapt add adjust affect aggregate aim align allow analyse analyze answer
+    apply approximate argue assess assign assume attain attempt augment avoid balance build
+    calculate capture change choose claim classify collect combine compare compute concern
+    conclude condition consider consist construct contain continue contribute control convert
+    correct correspond create decide decrease define degrade demonstrate denote depend derive
+    describe design detect determine develop differ discover discuss display distinguish
+    ensure enable encode enhance establish estimate evaluate examine exceed exhibit expand
+    explain exploit explore express extend extract facilitate fail find fit focus follow
+    form generalize generalise generate give guide hallucinate handle help highlight
+    identify illustrate
+    implement improve include incorporate increase indicate induce infer inform integrate
+    introduce investigate involve lead learn leverage limit link maintain make match measure
+    minimize minimise model monitor motivate need obtain occur offer operate optimize
+    optimise outperform perform permit predict prefer prepare present preserve prevent
+    produce propose prove provide rank reach read receive reduce refer reflect regard relate
+    rely remain remove rename replace report represent require reveal retrieve return reuse
+    scale search select serve show signal simulate solve specify start store struggle study
+    suffer suggest summarize summarise supply support surpass take target tend test train
+    transfer transform treat tune underline understand update use utilize utilise validate
+    vary verify view write yield
+    """.split()
+)
+"""Verbs common in research prose; their third-person forms ("retrieves") end no term."""
+
+
+def third_person_verb(word: str) -> bool:
+    """Whether a lowercase word is the -s form of a common verb ("retrieves", "studies")."""
+    if not word.endswith("s") or word.endswith("ss"):
+        return False
+    candidates = [word[:-1], word[:-2]] + ([word[:-3] + "y"] if word.endswith("ies") else [])
+    return any(c in COMMON_VERBS for c in candidates)
 
 
 _ADJECTIVE = re.compile(r"(?:al|ive|ous|ic|ary|able|ible|less|ful|ed|ent|ant)$")

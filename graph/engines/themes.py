@@ -19,6 +19,7 @@ from sklearn.preprocessing import normalize
 
 from graph.engines.base import Group, NotedSource, Outline, Theme
 from graph.engines.text import (
+    COMMON_VERBS,
     GENERIC_WORDS,
     SurfaceForms,
     clean_latex,
@@ -26,6 +27,7 @@ from graph.engines.text import (
     join_list,
     looks_adjective,
     phrases,
+    third_person_verb,
     title_case,
 )
 
@@ -37,11 +39,12 @@ GROUP_TARGET = 5
 
 @dataclass
 class TermSpace:
-    """Documents as TF-IDF rows over stemmed one- and two-word terms.
+    """Documents as TF-IDF rows over stemmed terms of one to three words.
 
-    `labels` marks the terms fit to name something: mostly used as a whole noun
-    phrase (never a fragment like "limits control" or "statistical process" that
-    usually continues), and not only topic words.
+    `present` marks which document uses which term. `labels` marks the terms fit to
+    name something: mostly used as a whole noun phrase (never a fragment such as
+    "limits control" or "statistical process" that usually continues), not only topic
+    words. `weights` favour multi-word terms, which read as names.
     """
 
     terms: list[Term]
@@ -67,7 +70,6 @@ class TermSpace:
         forms = SurfaceForms()
         index: dict[Term, int] = {}
         starts: Counter[Term] = Counter()
-        heads: Counter[Term] = Counter()
         nouns: Counter[Term] = Counter()
         uses: Counter[Term] = Counter()
         rows: list[Counter[int]] = []
@@ -79,7 +81,6 @@ class TermSpace:
                 column = index.setdefault(phrase.stems, len(index))
                 counts[column] += 1
                 starts[phrase.stems] += phrase.start
-                heads[phrase.stems] += phrase.head
                 nouns[phrase.stems] += phrase.noun
                 uses[phrase.stems] += 1
                 forms.add(phrase, cased=n < len(own))
@@ -138,10 +139,19 @@ WEAK_NOUNS = frozenset(
     industry industries applicability operating size sizes moving monitoring control
     connection connections simulation simulations mechanism mechanisms output outputs
     in-control out-of-control univariate multivariate nonparametric parametric superior
-    inferior robust novel challenge challenges formula formulas moment moments embedding
+    inferior robust novel similar different challenge challenges formula formulas moment
+    moments embedding
     """.split()
 )
 """Nouns too broad to name a theme on their own (fine inside a longer term)."""
+
+
+_PLURALS = frozenset(
+    "models results needs uses tests samples controls charts designs limits measures "
+    "answers signals forms links returns supports studies targets updates views changes "
+    "conditions effects reports searches features scales ranks matches".split()
+)
+"""-s forms that, at the end of a term, are plural nouns rather than verbs."""
 
 
 def nameable(shown: str) -> bool:
@@ -150,13 +160,17 @@ def nameable(shown: str) -> bool:
     last = tokens[-1]
     if last.lower().endswith("ed") and not last.isupper():
         return False
+    if len(tokens) > 1 and third_person_verb(last.lower()) and last.lower() not in _PLURALS:
+        return False
     if len(tokens) > 1:
         return True
     word = tokens[0]
     if sum(c.isupper() for c in word) >= 2:
         return True
     lower = word.lower()
-    return lower not in WEAK_NOUNS and not looks_adjective(lower) and lower not in GENERIC_WORDS
+    if lower in WEAK_NOUNS or lower in GENERIC_WORDS or lower in COMMON_VERBS:
+        return False
+    return not looks_adjective(lower) and not third_person_verb(lower)
 
 
 def distinctive_terms(

@@ -14,7 +14,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from exporters import FILENAMES, FORMATS
+from exporters import export
 from exporters.document import (
     Block,
     Bullets,
@@ -30,18 +30,35 @@ from exporters.document import (
 )
 from exporters.references import short_citation
 from graph.config import Context
-from graph.engines.base import SectionDraft, Sentence
+from graph.engines.base import NARRATIVE, SectionDraft, Sentence
 from graph.specialists.subgraph import SpecialistState, build_specialist
 
 
 def sentence_runs(sentence: Sentence) -> list[Run]:
-    """`text (cite).` with the citation inside the sentence, before its final stop."""
+    """`@key found that x (cite).`: narrative `@key` markers become author names in the text;
+    the keys not named there go in one parenthetical citation before the final stop."""
     text = sentence.text.strip()
-    if not sentence.citations:
-        return [Text(text=text + " ")]
-    stop = text[-1] if text and text[-1] in ".!?" else "."
-    body = text[:-1].rstrip() if text and text[-1] in ".!?" else text
-    return [Text(text=body + " "), Cite(keys=sentence.citations), Text(text=stop + " ")]
+    cited = set(sentence.citations)
+    runs: list[Run] = []
+    named: set[str] = set()
+    position = 0
+    for match in NARRATIVE.finditer(text):
+        if match.group(1) not in cited:
+            continue
+        runs.append(Text(text=text[position : match.start()]))
+        runs.append(Cite(keys=[match.group(1)], narrative=True))
+        named.add(match.group(1))
+        position = match.end()
+    rest = text[position:]
+    others = [k for k in sentence.citations if k not in named]
+    if not others:
+        runs.append(Text(text=rest + " "))
+    else:
+        ends = rest[-1:] in (".", "!", "?")
+        stop = rest[-1] if ends else "."
+        body = rest[:-1].rstrip() if ends else rest
+        runs += [Text(text=body + " "), Cite(keys=others), Text(text=stop + " ")]
+    return [r for r in runs if not isinstance(r, Text) or r.text]
 
 
 def draft_blocks(draft: SectionDraft, with_bullets: bool = True) -> list[Block]:
@@ -154,10 +171,8 @@ async def render(state: SpecialistState, runtime: Runtime[Context]) -> dict[str,
     payload = state["task"]["payload"]
     document = Document.model_validate(payload["document"])
     fmt = payload["format"]
-    path = Path(payload["out_dir"]) / FILENAMES[fmt]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = await asyncio.to_thread(FORMATS[fmt], document, path)
-    return {"output": {"format": fmt, "file": str(written)}}
+    written = await asyncio.to_thread(export, document, Path(payload["out_dir"]), [fmt])
+    return {"output": {"format": fmt, "file": str(written[0])}}
 
 
 graph = build_specialist("formatting", {"assemble": [assemble], "export": [render]})

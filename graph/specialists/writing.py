@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 
 from graph.config import Context
 from graph.engines.base import (
+    NARRATIVE,
     FrameRequest,
     Group,
     NotedSource,
@@ -19,6 +20,7 @@ from graph.engines.base import (
     OutlineRequest,
     SectionDraft,
     SectionRequest,
+    Sentence,
     Theme,
 )
 from graph.resources import engine_for
@@ -28,12 +30,22 @@ GROUP_SIZE = 8
 
 
 def checked_draft(draft: SectionDraft, allowed: set[str]) -> tuple[SectionDraft, int]:
-    """The draft with citations to unknown keys removed, and how many were removed."""
+    """The draft with citations to unknown keys removed, and how many were removed.
+
+    A sentence that names an unknown source in its text (`@ghost showed ...`) goes whole."""
     dropped = 0
-    for sentence in [s for p in draft.paragraphs for s in p.sentences] + draft.bullets:
-        known = [k for k in dict.fromkeys(sentence.citations) if k in allowed]
-        dropped += len(sentence.citations) - len(known)
+
+    def keep(sentence: Sentence) -> bool:
+        nonlocal dropped
+        named = NARRATIVE.findall(sentence.text)
+        known = [k for k in dict.fromkeys(sentence.citations + named) if k in allowed]
+        dropped += len(set(sentence.citations) | set(named)) - len(known)
         sentence.citations = known
+        return all(k in allowed for k in named)
+
+    for paragraph in draft.paragraphs:
+        paragraph.sentences = [s for s in paragraph.sentences if keep(s)]
+    draft.bullets = [s for s in draft.bullets if keep(s)]
     draft.paragraphs = [p for p in draft.paragraphs if p.sentences]
     return draft, dropped
 
