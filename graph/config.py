@@ -24,6 +24,13 @@ class Context:
             "files (JSON Lines, CSV, BibTeX, CSL-JSON) to review."
         },
     )
+    sources: list[str] = field(
+        default_factory=list,
+        metadata={
+            "description": "Where to search: corpus, tavily, arxiv, openalex. Default: the "
+            "corpus when given, else the keyless scholarly APIs, plus Tavily when its key is set."
+        },
+    )
     out: str = field(
         default="out",
         metadata={"description": "Output folder; each review goes to OUT/<slug>/."},
@@ -74,6 +81,8 @@ class Context:
             raise SwarmError("--max-sources must be at least 1")
         if isinstance(self.corpus, str):
             self.corpus = [self.corpus]
+        if isinstance(self.sources, str):
+            self.sources = [s.strip() for s in self.sources.split(",") if s.strip()]
         if isinstance(self.formats, str):
             self.formats = [f.strip() for f in self.formats.split(",") if f.strip()]
 

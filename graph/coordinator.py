@@ -495,17 +495,25 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     work.plan_assembly(runtime)
     work.plan_exports()
     wave = str(len(state.get("waves", {})))
-    return {
+    update: dict[str, Any] = {
         "merged": {r["task_id"]: True for r in new},
         "waves": {wave: {"size": len(new), "steps": max((r["steps"] for r in new), default=0)}},
         "tasks": work.new_tasks,
-        "sources": work.sources,
-        "outline": work.outline,
-        "drafts": work.drafts,
-        "tables": work.tables,
-        "counters": work.counters,
-        "document": work.document,
+        "sources": changed(state.get("sources", {}), work.sources),
+        "drafts": changed(state.get("drafts", {}), work.drafts),
+        "tables": changed(state.get("tables", {}), work.tables),
+        "counters": changed(state.get("counters", {}), work.counters),
     }
+    if work.outline != (state.get("outline") or {}):
+        update["outline"] = work.outline
+    if work.document and not state.get("document"):
+        update["document"] = work.document
+    return update
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The entries of `after` that are new or replaced: all a by-key channel needs to store."""
+    return {k: v for k, v in after.items() if k not in before or before[k] is not v}
 
 
 async def finish(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -8,7 +8,11 @@ never duplicates anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from langgraph.channels import DeltaChannel
 
 Kind = Literal["search", "citation", "writing", "coding", "formatting"]
 KINDS: tuple[Kind, ...] = ("search", "citation", "writing", "coding", "formatting")
@@ -75,6 +79,22 @@ def merge_sources(
     return merged
 
 
+def _folding(merge: Callable[[Any, Any], Any]) -> DeltaChannel:
+    """A channel that checkpoints only each step's writes, folded with `merge` on load.
+
+    A plain dict channel would store the whole, growing collection at every step."""
+
+    def fold(state: Any, writes: Sequence[Any]) -> Any:
+        return reduce(merge, writes, state)
+
+    fold.__name__ = f"fold_{merge.__name__}"
+    return DeltaChannel(fold)
+
+
+ByKey = _folding(merge_by_key)
+BySource = _folding(merge_sources)
+
+
 class SwarmInput(TypedDict):
     prompt: str
 
@@ -90,16 +110,16 @@ class SwarmState(TypedDict):
     started: float
     out_dir: str
     plan: dict[str, Any]
-    tasks: Annotated[dict[str, Task], merge_by_key]
-    results: Annotated[dict[str, TaskResult], merge_by_key]
-    merged: Annotated[dict[str, bool], merge_by_key]
-    sources: Annotated[dict[str, SourceEntry], merge_sources]
+    tasks: Annotated[dict[str, Task], ByKey]
+    results: Annotated[dict[str, TaskResult], ByKey]
+    merged: Annotated[dict[str, bool], ByKey]
+    sources: Annotated[dict[str, SourceEntry], BySource]
     outline: dict[str, Any]
-    drafts: Annotated[dict[str, dict[str, Any]], merge_by_key]
-    tables: Annotated[dict[str, dict[str, Any]], merge_by_key]
+    drafts: Annotated[dict[str, dict[str, Any]], ByKey]
+    tables: Annotated[dict[str, dict[str, Any]], ByKey]
     document: dict[str, Any]
-    counters: Annotated[dict[str, int], merge_by_key]
-    waves: Annotated[dict[str, dict[str, int]], merge_by_key]
+    counters: Annotated[dict[str, int], ByKey]
+    waves: Annotated[dict[str, dict[str, int]], ByKey]
     review: str
     files: list[str]
     run: dict[str, Any]
