@@ -43,6 +43,32 @@ class Context:
         default=4000,
         metadata={"description": "Step budget of the run; sets the recursion limit."},
     )
+    max_tokens: int = field(
+        default=0,
+        metadata={"description": "Token budget of model calls (0: none)."},
+    )
+    max_cost: float = field(
+        default=0.0,
+        metadata={"description": "Cost budget in US dollars (0: none)."},
+    )
+    max_time: float = field(
+        default=0.0,
+        metadata={"description": "Wall-time budget in seconds (0: none)."},
+    )
+    rps: float = field(
+        default=0.0,
+        metadata={
+            "description": "Most model calls per second, shared by all sub-agents (0: no limit)."
+        },
+    )
+    task_timeout: float = field(
+        default=600.0,
+        metadata={"description": "Seconds one step of a sub-agent may take before it is retried."},
+    )
+    retries: int = field(
+        default=3,
+        metadata={"description": "Retries of a sub-agent step after a rate limit or timeout."},
+    )
     max_sources: int = field(
         default=200,
         metadata={"description": "Most sources kept after screening."},
@@ -77,6 +103,11 @@ class Context:
             raise SwarmError("--max-agents must be at least 1")
         if self.max_steps < 50:
             raise SwarmError("--max-steps must be at least 50")
+        for name in ("max_tokens", "max_cost", "max_time", "rps", "retries"):
+            if getattr(self, name) < 0:
+                raise SwarmError(f"--{name.replace('_', '-')} must not be negative")
+        if self.task_timeout <= 0:
+            raise SwarmError("--task-timeout must be positive")
         if self.max_sources < 1:
             raise SwarmError("--max-sources must be at least 1")
         if isinstance(self.corpus, str):

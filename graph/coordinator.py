@@ -46,6 +46,7 @@ THEME_SEARCH_DEPTH = 15
 CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
+RESEARCH_SHARE = 0.75
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -114,6 +115,7 @@ class Merge:
         self.tables: dict[str, dict[str, Any]] = dict(state.get("tables", {}))
         self.counters: dict[str, int] = dict(state.get("counters", {}))
         self.document: dict[str, Any] = state.get("document") or {}
+        self.budget: str = state.get("budget") or ""
         self.new_tasks: dict[str, Task] = {}
 
     def add(self, task: Task) -> None:
@@ -121,13 +123,18 @@ class Merge:
             self.tasks[task["id"]] = task
             self.new_tasks[task["id"]] = task
 
-    def count(self, name: str, amount: int = 1) -> None:
+    def count(self, name: str, amount: float = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + amount
 
     # results -> merged state
 
     def absorb(self, result: TaskResult) -> None:
         task = self.tasks[result["task_id"]]
+        usage = result.get("usage") or {}
+        self.count("tokens_input", int(usage.get("input", 0)))
+        self.count("tokens_output", int(usage.get("output", 0)))
+        self.count("cost", usage.get("cost", 0.0))
+        self.count("steps", result["steps"])
         if result["status"] == "failed":
             self.count("failed_tasks")
             return
@@ -195,9 +202,34 @@ class Merge:
             assigned.append(entry["identity"])
         return assigned
 
+    def spent_budget(self) -> str:
+        """The budget that ran out ("" while all last): research stops, writing goes on.
+
+        Steps are the sub-agents' steps plus the coordinator's; a quarter of the step
+        budget is kept for writing and formatting."""
+        if self.budget:
+            return self.budget
+        context, counters = self.context, self.counters
+        steps = counters.get("steps", 0) + 2 * len(self.state.get("waves", {})) + 1
+        tokens = counters.get("tokens_input", 0) + counters.get("tokens_output", 0)
+        elapsed = time.time() - self.state.get("started", time.time())
+        for name, over in (
+            ("steps", steps >= context.max_steps * RESEARCH_SHARE),
+            ("tokens", bool(context.max_tokens) and tokens >= context.max_tokens),
+            ("cost", bool(context.max_cost) and counters.get("cost", 0) >= context.max_cost),
+            ("time", bool(context.max_time) and elapsed >= context.max_time),
+        ):
+            if over:
+                self.budget = name
+                break
+        return self.budget
+
     def plan_reading(self) -> None:
         """After a round of search: key the new sources and read them in batches."""
         if not board.finished(self.tasks, self.results, kind="search"):
+            return
+        if self.spent_budget():
+            self.assign_keys()
             return
         fresh = self.assign_keys()
         for start in range(0, len(fresh), CITATION_BATCH):
@@ -237,6 +269,12 @@ class Merge:
             if not board.finished(self.tasks, self.results, kind=kind):
                 return
         sources = self.noted()
+        if not sources and self.budget:
+            sources = [
+                NotedSource(key=e["key"], **self._brief(i))
+                for i, e in sorted(self.sources.items())
+                if e["key"]
+            ]
         if not sources:
             return
         self.add(
@@ -259,7 +297,7 @@ class Merge:
             if any(t["id"].startswith(f"section-{tid}-") for t in self.tasks.values()):
                 continue
             expansion = [t for t in self.tasks.values() if t["payload"].get("theme") == tid]
-            if len(theme["keys"]) < THIN_THEME and not expansion:
+            if len(theme["keys"]) < THIN_THEME and not expansion and not self.spent_budget():
                 query = " ".join([theme["title"], *theme.get("keywords", [])[:4]])
                 self.add(
                     board.task(
@@ -504,6 +542,8 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
         "tables": changed(state.get("tables", {}), work.tables),
         "counters": changed(state.get("counters", {}), work.counters),
     }
+    if work.budget and not state.get("budget"):
+        update["budget"] = work.budget
     if work.outline != (state.get("outline") or {}):
         update["outline"] = work.outline
     if work.document and not state.get("document"):
@@ -562,10 +602,13 @@ def run_summary(
         if r["status"] == "failed"
     ]
     themes = len(state.get("outline", {}).get("themes", []))
-    status = "done" if document else "no_relevant_sources"
+    status = "no_relevant_sources"
+    if document:
+        status = "budget_exhausted" if state.get("budget") else "done"
     return {
         "thread_id": "",
         "status": status,
+        "budget": state.get("budget") or None,
         "engine": engine_for(context).name,
         "prompt": state["prompt"],
         "title": state["plan"].get("title", ""),
@@ -583,6 +626,12 @@ def run_summary(
         "themes": themes,
         "sections": len(document.sections) if document else 0,
         "words": words,
+        "steps": int(counters.get("steps", 0)) + 2 * len(waves) + 2,
+        "tokens": {
+            "input": int(counters.get("tokens_input", 0)),
+            "output": int(counters.get("tokens_output", 0)),
+        },
+        "cost": round(counters.get("cost", 0.0), 6),
         "failed_tasks": len(failed),
         "failures": failed,
         "skipped_documents": counters.get("skipped_documents", 0),

@@ -34,6 +34,7 @@ class TaskResult(TypedDict):
     status: Literal["done", "failed"]
     steps: int
     output: dict[str, Any]
+    usage: NotRequired[dict[str, float]]
     error: NotRequired[str]
 
 
@@ -118,8 +119,9 @@ class SwarmState(TypedDict):
     drafts: Annotated[dict[str, dict[str, Any]], ByKey]
     tables: Annotated[dict[str, dict[str, Any]], ByKey]
     document: dict[str, Any]
-    counters: Annotated[dict[str, int], ByKey]
+    counters: Annotated[dict[str, float], ByKey]
     waves: Annotated[dict[str, dict[str, int]], ByKey]
+    budget: str
     review: str
     files: list[str]
     run: dict[str, Any]

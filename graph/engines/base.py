@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -184,6 +187,30 @@ class Verdict(BaseModel):
 class Usage(BaseModel):
     input: int = 0
     output: int = 0
+    cost: float = 0.0
+
+
+_meter: ContextVar[Usage | None] = ContextVar("swarm_usage_meter", default=None)
+
+
+@contextmanager
+def metered() -> Iterator[Usage]:
+    """Count the model usage of everything awaited inside (one sub-agent step)."""
+    usage = Usage()
+    token = _meter.set(usage)
+    try:
+        yield usage
+    finally:
+        _meter.reset(token)
+
+
+def record_usage(input_tokens: int, output_tokens: int, cost: float = 0.0) -> None:
+    """Engines call this for every model answer; the running step's meter adds it up."""
+    usage = _meter.get()
+    if usage is not None:
+        usage.input += input_tokens
+        usage.output += output_tokens
+        usage.cost += cost
 
 
 class Engine(ABC):

@@ -7,8 +7,10 @@ with its error on the board; the run goes on without it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import operator
+import random
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
@@ -18,6 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.config import Context
+from graph.engines.base import metered
 from graph.state import Kind, Task, TaskResult, merge_by_key
 
 log = logging.getLogger(__name__)
@@ -36,22 +39,66 @@ class SpecialistState(TypedDict):
     work: Annotated[dict[str, Any], merge_by_key]
     steps: Annotated[int, operator.add]
     error: str
+    usage: Annotated[dict[str, float], add_usage]
     results: dict[str, TaskResult]
+
+
+def add_usage(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
+    left, right = left or {}, right or {}
+    return {k: left.get(k, 0) + right.get(k, 0) for k in {*left, *right}}
 
 
 Step = Callable[[SpecialistState, Runtime[Context]], Awaitable[dict[str, Any]]]
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: timeouts, lost connections, rate limits and server errors.
+
+    A bad request (HTTP 400), a refused key or a bug is not: retrying cannot fix it."""
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return True
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
+    if isinstance(status, int):
+        return status == 429 or status >= 500
+    name = type(exc).__name__
+    return name in {
+        "APIConnectionError",
+        "APITimeoutError",
+        "RateLimitError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "ConnectError",
+        "RemoteProtocolError",
+    }
+
+
+def backoff(attempt: int, initial: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter: a random wait up to initial * 2**attempt."""
+    return random.uniform(0, min(cap, initial * 2**attempt))
+
+
 def _guarded(step: Step) -> Step:
     async def run(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-        try:
-            work = await step(state, runtime)
-        except GraphBubbleUp:
-            raise
-        except Exception as exc:  # recorded on the board as the task's failure
-            log.warning("task %s failed in %s: %s", state["task"]["id"], step.__name__, exc)
-            return {"error": f"{type(exc).__name__}: {exc}", "steps": 1}
-        return {"work": work, "steps": 1}
+        context = runtime.context
+        attempt = 0
+        while True:
+            try:
+                with metered() as usage:
+                    work = await asyncio.wait_for(step(state, runtime), context.task_timeout)
+                return {"work": work, "steps": 1, "usage": usage.model_dump()}
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:  # recorded on the board as the task's failure
+                if isinstance(exc, TimeoutError):
+                    exc = TimeoutError(f"step took longer than {context.task_timeout:g} s")
+                if is_transient(exc) and attempt < context.retries:
+                    await asyncio.sleep(backoff(attempt))
+                    attempt += 1
+                    continue
+                log.warning("task %s failed in %s: %s", state["task"]["id"], step.__name__, exc)
+                return {"error": f"{type(exc).__name__}: {exc}", "steps": 1 + attempt}
 
     run.__name__ = step.__name__
     return run
@@ -66,6 +113,7 @@ def _report(kind: Kind) -> Step:
             "status": "failed" if state.get("error") else "done",
             "steps": state.get("steps", 0) + 1,
             "output": state.get("work", {}).get("output", {}),
+            "usage": state.get("usage") or {},
         }
         if state.get("error"):
             result["error"] = state["error"]
