@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import nullcontext
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 
-from exporters import FORMATS
+from exporters import FORMATS, export
+from exporters.document import Document
 from exporters.references import STYLES
 from graph.config import ENGINES, Context
 from graph.errors import SwarmError
-from graph.persistence import checkpointer
+from graph.persistence import RUNS, Persistence, persistence
 from graph.resources import corpus_for_sync, engine_for
 from graph.state import KINDS
+from graph.swarm import builder
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -44,7 +47,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="swarm", description="One prompt in, a cited literature review out."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="write a literature review from a prompt")
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="run database: a SQLite file or postgresql://... (default: SWARM_DATABASE_URL, "
+        "else a file in the user data folder)",
+    )
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("--quiet", action="store_true", help="no live progress view")
+
+    run = commands.add_parser(
+        "run", parents=[database, quiet], help="write a literature review from a prompt"
+    )
     run.add_argument("prompt", help="what the review is about")
     run.add_argument(
         "--corpus",
@@ -53,7 +69,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="folder of documents or a records file (repeatable)",
     )
+    run.add_argument(
+        "--sources",
+        default="",
+        metavar="LIST",
+        help="where to search, comma-separated: corpus, tavily, arxiv, openalex",
+    )
     run.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
+    run.add_argument("--thread", default=None, metavar="ID", help="name of the run")
     run.add_argument(
         "--max-agents",
         type=int,
@@ -63,6 +86,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     run.add_argument(
         "--max-steps", type=int, default=4000, metavar="N", help="step budget (default: 4000)"
+    )
+    run.add_argument(
+        "--max-tokens",
+        type=int,
+        default=0,
+        metavar="N",
+        help="token budget of model calls (default: none)",
+    )
+    run.add_argument(
+        "--max-cost",
+        type=float,
+        default=0.0,
+        metavar="USD",
+        help="cost budget in dollars (default: none)",
+    )
+    run.add_argument(
+        "--max-time",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wall-time budget (default: none)",
+    )
+    run.add_argument(
+        "--rps",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="most model calls per second for the whole run (default: no limit)",
+    )
+    run.add_argument(
+        "--task-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="time one sub-agent step may take before it is retried (default: 600)",
     )
     run.add_argument(
         "--max-sources",
@@ -82,14 +140,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     run.add_argument(
         "--format",
-        default="md,bib",
+        default=",".join(FORMATS),
         metavar="LIST",
-        help=f"files to write, comma-separated: {','.join(FORMATS)}",
+        help=f"files to write, comma-separated (default: {','.join(FORMATS)})",
     )
     run.add_argument("--style", default="apa", help=f"reference style: {', '.join(STYLES)}")
-    run.add_argument("--thread", default=None, metavar="ID", help="name of the run")
-    run.add_argument("--db", default=None, metavar="PATH", help="run database (SQLite file)")
-    run.add_argument("--quiet", action="store_true", help="no live progress view")
+
+    resume = commands.add_parser(
+        "resume", parents=[database, quiet], help="continue a stopped run where it stopped"
+    )
+    resume.add_argument("thread", metavar="THREAD_ID")
+
+    commands.add_parser("runs", parents=[database], help="list runs with their status")
+
+    show = commands.add_parser("show", parents=[database], help="a run's summary and task board")
+    show.add_argument("thread", metavar="THREAD_ID")
+
+    export = commands.add_parser(
+        "export", parents=[database], help="write a finished run's files again, no agent runs"
+    )
+    export.add_argument("thread", metavar="THREAD_ID")
+    export.add_argument(
+        "--format",
+        default=",".join(FORMATS),
+        metavar="LIST",
+        help=f"comma-separated: {','.join(FORMATS)}",
+    )
+    export.add_argument("--style", default=None, help=f"reference style: {', '.join(STYLES)}")
+    export.add_argument(
+        "--out", default=None, metavar="DIR", help="folder for the files (default: the run's own)"
+    )
     return parser.parse_args(argv)
 
 
@@ -109,28 +189,41 @@ def check_output_folder(out: str) -> Path:
     return folder
 
 
+def check_style(style: str) -> str:
+    if style.lower() not in STYLES:
+        raise SwarmError(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
+    return style.lower()
+
+
 def context_from(args: argparse.Namespace) -> Context:
     if not args.prompt.strip():
         raise SwarmError('empty prompt: say what the review is about, e.g. swarm run "RAG methods"')
-    if args.style.lower() not in STYLES:
-        raise SwarmError(f"unknown style {args.style!r}: use one of {', '.join(STYLES)}")
-    context = Context(
+    return Context(
         corpus=args.corpus,
+        sources=args.sources,
         out=args.out,
         max_agents=args.max_agents,
         max_steps=args.max_steps,
+        max_tokens=args.max_tokens,
+        max_cost=args.max_cost,
+        max_time=args.max_time,
+        rps=args.rps,
+        task_timeout=args.task_timeout,
         max_sources=args.max_sources,
         max_themes=args.max_themes,
         formats=parse_formats(args.format),
-        style=args.style.lower(),
+        style=check_style(args.style),
         engine=args.engine,
     )
+
+
+def check_ready(context: Context) -> None:
+    """Everything a run needs, checked before any agent runs: output folder, sources, engine."""
     check_output_folder(context.out)
     corpus = corpus_for_sync(context)
     engine_for(context)
     if skipped := len(corpus.stats.skipped):
         console.print(f"[yellow]warning:[/] skipped {skipped} unreadable document(s); see run.json")
-    return context
 
 
 class Progress:
@@ -162,6 +255,12 @@ class Progress:
                 self.failed[kind] += 1
                 self.steps += data.get("steps", 0)
 
+    def summary(self) -> str:
+        return (
+            f"{sum(self.done.values())} agents done, {sum(self.failed.values())} failed, "
+            f"{self.waves} waves, {time.monotonic() - self.started:,.0f}s"
+        )
+
     def render(self) -> Group:
         table = Table(box=None, pad_edge=False)
         for column in ("specialist", "running", "done", "failed"):
@@ -180,56 +279,184 @@ class Progress:
         return Group(head, table)
 
 
-async def run_review(args: argparse.Namespace) -> int:
-    context = context_from(args)
-    thread_id = args.thread or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    from graph.swarm import builder
+def new_thread_id() -> str:
+    return f"run-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
+
+async def execute(
+    stored: Persistence,
+    context: Context,
+    thread_id: str,
+    graph_input: dict[str, Any] | None,
+    quiet: bool,
+) -> dict[str, Any]:
+    """Stream one run (new or resumed) with the live view; keep its record up to date."""
     progress = Progress(thread_id)
     final: dict[str, Any] = {}
-    console.print(f"thread {thread_id}")
-    async with checkpointer(args.db) as saver:
-        graph = builder.compile(checkpointer=saver, name="swarm")
-        stream = graph.astream(
-            {"prompt": args.prompt},
-            context.run_config(thread_id),
-            context=context,
-            stream_mode=["custom", "updates", "values"],
-            subgraphs=True,
-            durability="sync",
-        )
-        live_view = not args.quiet and console.is_terminal
+    graph = builder.compile(checkpointer=stored.checkpointer, store=stored.store, name="swarm")
+    stream = graph.astream(
+        graph_input,
+        context.run_config(thread_id),
+        context=context,
+        stream_mode=["custom", "updates", "values"],
+        subgraphs=True,
+        durability="sync",
+    )
+    live_view = not quiet and console.is_terminal
+    try:
         with (
             Live(progress.render(), console=console, refresh_per_second=4, transient=True)
             if live_view
-            else nullcontext() as live
-        ):
+            else nullcontext()
+        ) as live:
             async for namespace, mode, chunk in stream:
                 if mode == "custom":
                     progress.event(chunk)
                 elif mode == "updates" and not namespace and "merge" in chunk:
                     progress.waves += 1
-                    if not console.is_terminal and not args.quiet:
-                        console.print(
-                            f"wave {progress.waves}: {sum(progress.done.values())} agents done, "
-                            f"{sum(progress.failed.values())} failed, "
-                            f"{time.monotonic() - progress.started:,.0f}s"
-                        )
+                    await stored.record(thread_id, status="running", progress=progress.summary())
+                    if not live_view and not quiet:
+                        console.print(f"wave {progress.waves}: {progress.summary()}")
                 elif mode == "values" and not namespace:
                     final = chunk
                 if live is not None:
                     live.update(progress.render())
+    except asyncio.CancelledError:
+        await stored.record(thread_id, status="interrupted", progress=progress.summary())
+        raise
+    except Exception:
+        await stored.record(thread_id, status="crashed", progress=progress.summary())
+        raise
+    run = final.get("run") or {}
+    await stored.record(
+        thread_id,
+        status=run.get("status", "unfinished"),
+        progress=progress.summary(),
+        files=run.get("files", []),
+    )
+    return final
+
+
+async def run_review(args: argparse.Namespace) -> int:
+    context = context_from(args)
+    check_ready(context)
+    thread_id = args.thread = args.thread or new_thread_id()
+    async with persistence(args.db) as stored:
+        if await stored.store.aget(RUNS, thread_id):
+            raise SwarmError(
+                f"a run named {thread_id!r} exists: continue it with `swarm resume {thread_id}` "
+                "or choose another --thread"
+            )
+        await stored.record(
+            thread_id, prompt=args.prompt, context=asdict(context), status="starting"
+        )
+        console.print(f"thread {thread_id}")
+        final = await execute(stored, context, thread_id, {"prompt": args.prompt}, args.quiet)
     return report(final)
+
+
+async def resume_run(args: argparse.Namespace) -> int:
+    async with persistence(args.db) as stored:
+        record = await stored.run(args.thread)
+        if record.get("status") in ("done", "budget_exhausted"):
+            console.print(f"run {args.thread} has finished ({record['status']}); its files:")
+            for path in record.get("files", []):
+                print(path)
+            return 0
+        context = Context(**record["context"])
+        check_ready(context)
+        graph = builder.compile(checkpointer=stored.checkpointer, name="swarm")
+        saved = await graph.aget_state(context.run_config(args.thread))
+        graph_input = None if saved.values else {"prompt": record["prompt"]}
+        console.print(f"resuming thread {args.thread}")
+        final = await execute(stored, context, args.thread, graph_input, args.quiet)
+    return report(final)
+
+
+async def list_runs(args: argparse.Namespace) -> int:
+    async with persistence(args.db) as stored:
+        records = await stored.runs()
+    table = Table("thread", "status", "progress", "started", "updated", "prompt", box=None)
+    for r in records:
+        table.add_row(
+            r["thread_id"],
+            r.get("status", ""),
+            r.get("progress", ""),
+            _when(r.get("started")),
+            _when(r.get("updated")),
+            (r.get("prompt") or "")[:60],
+        )
+    Console(soft_wrap=True).print(table)
+    return 0
+
+
+def _when(stamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp)) if stamp else ""
+
+
+async def show_run(args: argparse.Namespace) -> int:
+    async with persistence(args.db) as stored:
+        record = await stored.run(args.thread)
+        graph = builder.compile(checkpointer=stored.checkpointer, name="swarm")
+        saved = await graph.aget_state({"configurable": {"thread_id": args.thread}})
+    out = Console(soft_wrap=True)
+    values = saved.values or {}
+    out.print(f"[bold]{args.thread}[/]  {record.get('status', '')}  {record.get('prompt', '')}")
+    out.print(
+        f"started {_when(record.get('started'))}, last update {_when(record.get('updated'))}; "
+        f"{record.get('progress', '')}"
+    )
+    tasks, results = values.get("tasks", {}), values.get("results", {})
+    board_table = Table("specialist", "skill", "done", "failed", "pending", box=None)
+    rows: dict[tuple[str, str], Counter[str]] = {}
+    for task in tasks.values():
+        status = results[task["id"]]["status"] if task["id"] in results else "pending"
+        rows.setdefault((task["kind"], task["skill"]), Counter())[status] += 1
+    for (kind, skill), counts in rows.items():
+        board_table.add_row(kind, skill, *(str(counts[s]) for s in ("done", "failed", "pending")))
+    out.print(board_table)
+    for task_id, result in sorted(results.items()):
+        if result["status"] == "failed":
+            out.print(f"[red]failed[/] {task_id}: {result.get('error', '')}")
+    for path in record.get("files", []):
+        print(path)
+    return 0
+
+
+async def export_run(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format)
+    async with persistence(args.db) as stored:
+        await stored.run(args.thread)
+        graph = builder.compile(checkpointer=stored.checkpointer, name="swarm")
+        saved = await graph.aget_state({"configurable": {"thread_id": args.thread}})
+    values = saved.values or {}
+    if not values.get("document"):
+        raise SwarmError(
+            f"run {args.thread} has no document yet: "
+            f"finish it first with `swarm resume {args.thread}`"
+        )
+    document = Document.model_validate(values["document"])
+    if args.style:
+        document.style = check_style(args.style)
+    folder = check_output_folder(args.out) if args.out else Path(values["out_dir"])
+    for path in await asyncio.to_thread(export, document, folder, formats):
+        print(path)
+    return 0
 
 
 def report(final: dict[str, Any]) -> int:
     run = final.get("run") or {}
-    if run.get("status") != "done":
+    if run.get("status") not in ("done", "budget_exhausted"):
         console.print(
-            "[red]error:[/] no source in the corpus matched the prompt; "
+            "[red]error:[/] no source matched the prompt; "
             "rephrase the prompt or add sources with --corpus"
         )
         return 1
+    if run.get("status") == "budget_exhausted":
+        console.print(
+            f"[yellow]warning:[/] the {run['budget']} budget ran out: research stopped early and "
+            "the review was written from what was found"
+        )
     if run.get("failed_tasks"):
         console.print(
             f"[yellow]warning:[/] {run['failed_tasks']} sub-agent task(s) failed; "
@@ -245,19 +472,31 @@ def report(final: dict[str, Any]) -> int:
     return 0
 
 
+COMMANDS = {
+    "run": run_review,
+    "resume": resume_run,
+    "runs": list_runs,
+    "show": show_run,
+    "export": export_run,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    args = None
     try:
         args = parse_args(argv)
-        if args.command == "run":
-            return asyncio.run(run_review(args))
+        return asyncio.run(COMMANDS[args.command](args))
     except SwarmError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     except KeyboardInterrupt:
-        console.print("interrupted")
+        thread = getattr(args, "thread", None)
+        if thread:
+            console.print(f"interrupted; continue with: swarm resume {thread}")
+        else:
+            console.print("interrupted")
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -78,8 +78,8 @@ class Context:
         metadata={"description": "Most thematic sections in the review."},
     )
     formats: list[str] = field(
-        default_factory=lambda: ["md", "bib"],
-        metadata={"description": "Files to write: md, bib."},
+        default_factory=lambda: ["docx", "pdf", "pptx", "xlsx", "md", "bib"],
+        metadata={"description": "Files to write: docx, pdf, pptx, xlsx, md, bib."},
     )
     style: str = field(
         default="apa",
