@@ -47,6 +47,7 @@ CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
 RESEARCH_SHARE = 0.75
+READ_STEPS = 4  # start, fetch, annotate, report
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -202,6 +203,11 @@ class Merge:
             assigned.append(entry["identity"])
         return assigned
 
+    def steps_left(self) -> float:
+        """Research steps left: a quarter of the step budget is kept for writing."""
+        used = self.counters.get("steps", 0) + 2 * len(self.state.get("waves", {})) + 1
+        return self.context.max_steps * RESEARCH_SHARE - used
+
     def spent_budget(self) -> str:
         """The budget that ran out ("" while all last): research stops, writing goes on.
 
@@ -210,11 +216,10 @@ class Merge:
         if self.budget:
             return self.budget
         context, counters = self.context, self.counters
-        steps = counters.get("steps", 0) + 2 * len(self.state.get("waves", {})) + 1
         tokens = counters.get("tokens_input", 0) + counters.get("tokens_output", 0)
         elapsed = time.time() - self.state.get("started", time.time())
         for name, over in (
-            ("steps", steps >= context.max_steps * RESEARCH_SHARE),
+            ("steps", self.steps_left() <= 0),
             ("tokens", bool(context.max_tokens) and tokens >= context.max_tokens),
             ("cost", bool(context.max_cost) and counters.get("cost", 0) >= context.max_cost),
             ("time", bool(context.max_time) and elapsed >= context.max_time),
@@ -232,6 +237,11 @@ class Merge:
             self.assign_keys()
             return
         fresh = self.assign_keys()
+        affordable = int(self.steps_left() // READ_STEPS)
+        if affordable < len(fresh):
+            self.budget = "steps"
+            best = sorted(fresh, key=lambda i: -self.sources[i]["score"])[:affordable]
+            fresh = [i for i in fresh if i in best]
         for start in range(0, len(fresh), CITATION_BATCH):
             batch = fresh[start : start + CITATION_BATCH]
             number = sum(1 for t in self.tasks.values() if t["kind"] == "citation")
@@ -396,12 +406,18 @@ class Merge:
             return
         theme_of = {k: t["id"] for t in self.outline["themes"] for k in t["keys"]}
         rows = [
-            {"key": e["key"], "year": e["source"].get("year"), "theme": theme_of[e["key"]]}
+            {
+                "key": e["key"],
+                "year": e["source"].get("year"),
+                "theme": theme_of[e["key"]],
+                "venue": e["source"].get("venue"),
+            }
             for e in self.sources.values()
             if e["key"] in theme_of
         ]
         themes = [{"id": t["id"], "title": t["title"]} for t in self.outline["themes"]]
-        self.add(board.task("tables", "coding", "tables", {"sources": rows, "themes": themes}))
+        payload = {"sources": rows, "themes": themes, "out_dir": self.state["out_dir"]}
+        self.add(board.task("tables", "coding", "tables", payload))
 
     def facts(self) -> RunFacts:
         found = list(self.sources.values())

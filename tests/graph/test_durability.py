@@ -1,0 +1,153 @@
+"""Durable runs: a killed run resumes without redoing finished work; failures and budgets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from graph.config import Context
+from graph.engines.base import NotesRequest, SourceNotes
+from graph.engines.offline import OfflineEngine
+from graph.persistence import persistence
+from graph.resources import use_engine
+from graph.swarm import builder, graph
+from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO
+from tests.fakes.openai_server import FakeOpenAIServer
+
+NOTES_REQUEST = "Task: take reading notes on one source"
+
+
+def swarm(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", *args],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def notes_requests(server: FakeOpenAIServer) -> list[str]:
+    """The source key of every reading-notes request the model server received."""
+    keys = []
+    for request in server.completions:
+        text = request.text("user")
+        if NOTES_REQUEST in text:
+            keys.append(re.search(r'key="([^"]+)"', text).group(1))
+    return keys
+
+
+async def finished_reads(db: str, thread: str) -> dict[str, str]:
+    """Citation tasks whose results the checkpoint holds: task id -> the source key it read."""
+    async with persistence(db) as stored:
+        compiled = builder.compile(checkpointer=stored.checkpointer)
+        snapshot = await compiled.aget_state({"configurable": {"thread_id": thread}})
+    values = snapshot.values or {}
+    done = dict(values.get("results", {}))
+    for task in snapshot.tasks:
+        if task.result:
+            done.update(task.result.get("results", {}))
+    tasks = values.get("tasks", {})
+    return {
+        tid: tasks[tid]["payload"]["items"][0]["brief"]["key"]
+        for tid, result in done.items()
+        if tid.startswith("read-") and result["status"] == "done"
+    }
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_resume_after_kill_skips_finished_agents(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db = str(tmp_path / "runs.sqlite")
+    if database == "postgres":
+        db = request.getfixturevalue("postgres_url")
+    with FakeOpenAIServer(latency=0.2) as server:
+        env = {
+            **os.environ,
+            "SWARM_MODEL": "fake-model",
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": "test-key",
+        }
+        common = [DEMO_PROMPT, "--corpus", str(DEMO_CORPUS), "--db", db, "--max-agents", "4",
+                  "--format", "md,bib", "--quiet"]
+        reference = swarm(["run", *common, "--thread", f"whole-{database}",
+                           "--out", str(tmp_path / "whole")], env)
+        assert reference.wait(timeout=300) == 0, reference.stderr.read()
+        before = len(notes_requests(server))
+
+        killed = swarm(["run", *common, "--thread", f"killed-{database}",
+                        "--out", str(tmp_path / "killed")], env)
+        deadline = time.monotonic() + 120
+        while len(notes_requests(server)) - before < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+        finished = asyncio.run(finished_reads(db, f"killed-{database}"))
+        assert finished, "no citation task had finished before the kill"
+        assert len(finished) < 40, "the kill came after the citation wave"
+
+        resumed = swarm(["resume", f"killed-{database}", "--db", db, "--quiet"], env)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+
+        calls = Counter(notes_requests(server)[before:])
+    for key in finished.values():
+        assert calls[key] == 1, f"{key} was read again after the resume"
+    whole = next((tmp_path / "whole").iterdir())
+    again = next((tmp_path / "killed").iterdir())
+    assert (again / "review.md").read_text() == (whole / "review.md").read_text()
+    assert (again / "references.bib").read_text() == (whole / "references.bib").read_text()
+
+
+class UnreliableEngine(OfflineEngine):
+    """Raises on some sources' notes and hangs on others."""
+
+    async def extract_notes(self, request: NotesRequest) -> SourceNotes:
+        if request.source.key[0] in "gh":
+            raise ValueError("cannot parse this source")
+        if request.source.key[0] == "x":
+            await asyncio.sleep(3600)
+        return await super().extract_notes(request)
+
+
+async def test_failing_and_hanging_agents_are_recorded_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    use_engine(UnreliableEngine())
+    try:
+        context = Context(corpus=[str(DEMO_CORPUS)], out=str(tmp_path), task_timeout=2,
+                          retries=1, formats=["md"])
+        result = await graph.ainvoke({"prompt": DEMO_PROMPT}, context=context)
+    finally:
+        use_engine(None)
+    run = result["run"]
+    assert run["status"] == "done"
+    failed = {f["task"]: f["error"] for f in run["failures"]}
+    assert run["failed_tasks"] == len(failed) >= 3
+    assert any("ValueError" in e for e in failed.values())
+    assert any("longer than 2 s" in e for e in failed.values())
+    on_disk = json.loads((Path(run["files"][0]).parent / "run.json").read_text())
+    assert on_disk["failed_tasks"] == run["failed_tasks"]
+
+
+def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "run", DEMO_PROMPT, "--corpus", str(DEMO_CORPUS),
+         "--out", str(tmp_path / "out"), "--db", str(tmp_path / "runs.sqlite"),
+         "--max-steps", "60", "--format", "md,bib", "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "budget ran out" in done.stderr
+    folder = next((tmp_path / "out").iterdir())
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "budget_exhausted" and run["budget"] == "steps"
+    assert (folder / "review.md").stat().st_size > 0
+    assert run["sub_agents"] < 40
