@@ -37,7 +37,7 @@ class Context:
     )
     max_agents: int = field(
         default=32,
-        metadata={"description": "Most sub-agents running at once (graph max_concurrency)."},
+        metadata={"description": "Most sub-agents running at once."},
     )
     max_steps: int = field(
         default=4000,
@@ -118,9 +118,7 @@ class Context:
             self.formats = [f.strip() for f in self.formats.split(",") if f.strip()]
 
     def run_config(self, thread_id: str) -> dict:
-        """The LangGraph config for one run: thread, concurrency and recursion limit."""
-        return {
-            "configurable": {"thread_id": thread_id},
-            "max_concurrency": self.max_agents,
-            "recursion_limit": self.max_steps,
-        }
+        """The LangGraph config for one run: its thread and recursion limit.
+
+        Concurrency is `max_agents`, enforced by the specialists themselves."""
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.max_steps}

@@ -13,6 +13,7 @@ import operator
 import random
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypedDict
+from weakref import WeakKeyDictionary
 
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
@@ -79,6 +80,25 @@ def backoff(attempt: int, initial: float = 0.5, cap: float = 30.0) -> float:
     return random.uniform(0, min(cap, initial * 2**attempt))
 
 
+_slots: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str | None, asyncio.Semaphore]] = (
+    WeakKeyDictionary()
+)
+
+
+def agent_slots(runtime: Runtime[Context]) -> asyncio.Semaphore:
+    """The run's `max_agents` slots, shared by every sub-agent step of the run.
+
+    LangGraph's own `max_concurrency` would also queue the saving of finished tasks
+    behind the running ones, so a crash would lose a whole wave; this limit gates
+    only the agents' work."""
+    info = runtime.execution_info
+    per_loop = _slots.setdefault(asyncio.get_running_loop(), {})
+    thread = info.thread_id if info else None
+    if thread not in per_loop:
+        per_loop[thread] = asyncio.Semaphore(runtime.context.max_agents)
+    return per_loop[thread]
+
+
 def _guarded(step: Step) -> Step:
     async def run(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = runtime.context
@@ -86,7 +106,8 @@ def _guarded(step: Step) -> Step:
         while True:
             try:
                 with metered() as usage:
-                    work = await asyncio.wait_for(step(state, runtime), context.task_timeout)
+                    async with agent_slots(runtime):
+                        work = await asyncio.wait_for(step(state, runtime), context.task_timeout)
                 return {"work": work, "steps": 1, "usage": usage.model_dump()}
             except GraphBubbleUp:
                 raise

@@ -83,8 +83,10 @@ class FakeOpenAIServer:
     `base_url`. `mode` may be changed between requests; `fail_next` scripts errors;
     `latency` delays every completion. A strict schema (response format or function)
     that OpenAI would refuse gets a 400; `reject_defaults` also refuses `default`
-    keywords, as Azure OpenAI does. `requests` logs every request; `prompt_tokens` and
-    `completion_tokens` total the usage of every completion answered.
+    keywords, as Azure OpenAI does; `unsupported` ({"json_schema", "tools"}) makes it a
+    server that refuses JSON-schema responses or tools with a 400, as many OpenAI-compatible
+    servers do. `requests` logs every request; `prompt_tokens` and `completion_tokens`
+    total the usage of every completion answered.
     """
 
     def __init__(
@@ -94,9 +96,11 @@ class FakeOpenAIServer:
         model: str = "fake-model",
         latency: float = 0.0,
         reject_defaults: bool = True,
+        unsupported: frozenset[str] = frozenset(),
     ) -> None:
         self.mode: Mode = mode
         self.reject_defaults = reject_defaults
+        self.unsupported = unsupported
         self.model = model
         self.latency = latency
         self.requests: list[LoggedRequest] = []
@@ -181,6 +185,9 @@ class FakeOpenAIServer:
 
     def complete(self, body: dict[str, Any], number: int) -> tuple[int, dict[str, Any]]:
         """Answer one chat completion request: (HTTP status, response body)."""
+        refused = _unsupported_feature(body, self.unsupported)
+        if refused is not None:
+            return 400, _error(refused, "invalid_request_error")
         problem = _strict_schema_problem(body, reject_defaults=self.reject_defaults)
         if problem is not None:
             return 400, _error(problem, "invalid_request_error", param="response_format")
@@ -445,6 +452,8 @@ class _Generator:
         low, high = schema.get("minItems", 1), schema.get("maxItems", 3)
         count = max(low, min(high, 1 + _hash(path) % 3))
         items = schema.get("items") or {"type": "string"}
+        if name == "keep" and self.keys and self.resolve(items).get("type") == "string":
+            return list(self.keys)  # a screen that keeps every candidate it was shown
         if name in KEY_FIELDS and self.keys and self.resolve(items).get("type") == "string":
             start = _hash(path) % len(self.keys)
             chosen = [self.keys[(start + i) % len(self.keys)] for i in range(count)]
@@ -509,6 +518,17 @@ def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
         wanted = (choice.get("function") or choice).get("name")
         return next((t for t in tools if t.get("name") == wanted), None)
     return tools[0]
+
+
+def _unsupported_feature(body: dict[str, Any], unsupported: frozenset[str]) -> str | None:
+    """Why a server without JSON schemas (`json_schema`) or tools (`tools`) refuses a request,
+    in the words such servers use."""
+    kind = (body.get("response_format") or {}).get("type")
+    if "json_schema" in unsupported and kind == "json_schema":
+        return "Invalid request: response_format type 'json_schema' is not supported"
+    if "tools" in unsupported and body.get("tools"):
+        return "Invalid request: this model does not support tools / function calling"
+    return None
 
 
 def _strict_schema_problem(body: dict[str, Any], *, reject_defaults: bool) -> str | None:

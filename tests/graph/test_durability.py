@@ -30,7 +30,11 @@ NOTES_REQUEST = "Task: take reading notes on one source"
 def swarm(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "graph.cli", *args],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -44,8 +48,9 @@ def notes_requests(server: FakeOpenAIServer) -> list[str]:
     return keys
 
 
-async def finished_reads(db: str, thread: str) -> dict[str, str]:
-    """Citation tasks whose results the checkpoint holds: task id -> the source key it read."""
+async def finished_reads(db: str, thread: str) -> tuple[dict[str, str], int]:
+    """Citation tasks whose results the checkpoint holds (task id -> the source key it read),
+    and how many citation tasks the board has."""
     async with persistence(db) as stored:
         compiled = builder.compile(checkpointer=stored.checkpointer)
         snapshot = await compiled.aget_state({"configurable": {"thread_id": thread}})
@@ -55,11 +60,12 @@ async def finished_reads(db: str, thread: str) -> dict[str, str]:
         if task.result:
             done.update(task.result.get("results", {}))
     tasks = values.get("tasks", {})
-    return {
+    finished = {
         tid: tasks[tid]["payload"]["items"][0]["brief"]["key"]
         for tid, result in done.items()
         if tid.startswith("read-") and result["status"] == "done"
     }
+    return finished, sum(1 for tid in tasks if tid.startswith("read-"))
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
@@ -76,23 +82,36 @@ def test_resume_after_kill_skips_finished_agents(
             "OPENAI_BASE_URL": server.base_url,
             "OPENAI_API_KEY": "test-key",
         }
-        common = [DEMO_PROMPT, "--corpus", str(DEMO_CORPUS), "--db", db, "--max-agents", "4",
-                  "--format", "md,bib", "--quiet"]
-        reference = swarm(["run", *common, "--thread", f"whole-{database}",
-                           "--out", str(tmp_path / "whole")], env)
+        common = [
+            DEMO_PROMPT,
+            "--corpus",
+            str(DEMO_CORPUS),
+            "--db",
+            db,
+            "--max-agents",
+            "4",
+            "--format",
+            "md,bib",
+            "--quiet",
+        ]
+        reference = swarm(
+            ["run", *common, "--thread", f"whole-{database}", "--out", str(tmp_path / "whole")], env
+        )
         assert reference.wait(timeout=300) == 0, reference.stderr.read()
         before = len(notes_requests(server))
 
-        killed = swarm(["run", *common, "--thread", f"killed-{database}",
-                        "--out", str(tmp_path / "killed")], env)
+        killed = swarm(
+            ["run", *common, "--thread", f"killed-{database}", "--out", str(tmp_path / "killed")],
+            env,
+        )
         deadline = time.monotonic() + 120
         while len(notes_requests(server)) - before < 12 and time.monotonic() < deadline:
             time.sleep(0.05)
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
-        finished = asyncio.run(finished_reads(db, f"killed-{database}"))
+        finished, reads = asyncio.run(finished_reads(db, f"killed-{database}"))
         assert finished, "no citation task had finished before the kill"
-        assert len(finished) < 40, "the kill came after the citation wave"
+        assert len(finished) < reads, "the kill came after the citation wave"
 
         resumed = swarm(["resume", f"killed-{database}", "--db", db, "--quiet"], env)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
@@ -122,8 +141,9 @@ async def test_failing_and_hanging_agents_are_recorded_and_the_run_goes_on(
 ) -> None:
     use_engine(UnreliableEngine())
     try:
-        context = Context(corpus=[str(DEMO_CORPUS)], out=str(tmp_path), task_timeout=2,
-                          retries=1, formats=["md"])
+        context = Context(
+            corpus=[str(DEMO_CORPUS)], out=str(tmp_path), task_timeout=2, retries=1, formats=["md"]
+        )
         result = await graph.ainvoke({"prompt": DEMO_PROMPT}, context=context)
     finally:
         use_engine(None)
@@ -139,10 +159,28 @@ async def test_failing_and_hanging_agents_are_recorded_and_the_run_goes_on(
 
 def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "graph.cli", "run", DEMO_PROMPT, "--corpus", str(DEMO_CORPUS),
-         "--out", str(tmp_path / "out"), "--db", str(tmp_path / "runs.sqlite"),
-         "--max-steps", "60", "--format", "md,bib", "--quiet"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "graph.cli",
+            "run",
+            DEMO_PROMPT,
+            "--corpus",
+            str(DEMO_CORPUS),
+            "--out",
+            str(tmp_path / "out"),
+            "--db",
+            str(tmp_path / "runs.sqlite"),
+            "--max-steps",
+            "60",
+            "--format",
+            "md,bib",
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "budget ran out" in done.stderr

@@ -19,7 +19,7 @@ async def run_swarm(prompt: str, corpus: list[Path], out: Path, **settings) -> d
     context = Context(corpus=[str(p) for p in corpus], out=str(out), **settings)
     return await graph.ainvoke(
         {"prompt": prompt},
-        {"max_concurrency": context.max_agents, "recursion_limit": 4000},
+        context.run_config("test"),
         context=context,
     )
 

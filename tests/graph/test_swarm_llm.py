@@ -35,9 +35,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
 
 async def review(out: Path) -> dict:
     context = Context(corpus=[str(DEMO_CORPUS)], out=str(out), formats=["md", "bib"])
-    return await graph.ainvoke(
-        {"prompt": DEMO_PROMPT}, {"max_concurrency": 8, "recursion_limit": 500}, context=context
-    )
+    return await graph.ainvoke({"prompt": DEMO_PROMPT}, context.run_config("test"), context=context)
 
 
 async def test_llm_engine_runs_every_specialist_over_http(fake_model, tmp_path: Path) -> None:
@@ -66,3 +64,19 @@ async def test_useless_answers_are_dropped_and_counted_never_printed(
     folder = Path(run["files"][0]).parent
     written = (folder / "review.md").read_text() + (folder / "references.bib").read_text()
     assert not any(ghost in written for ghost in GHOST_KEYS)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the plan node's model call is not metered yet (graph/coordinator.py plan)"
+)
+async def test_token_totals_in_run_json_equal_what_the_server_reported(
+    fake_model, tmp_path: Path
+) -> None:
+    result = await review(tmp_path)
+
+    run = result["run"]
+    assert run["status"] == "done"
+    assert run["tokens"] == {
+        "input": fake_model.prompt_tokens,
+        "output": fake_model.completion_tokens,
+    }
