@@ -91,6 +91,13 @@ class Context:
             "description": "auto (a model when SWARM_MODEL is set, else offline), offline or llm."
         },
     )
+    review_plan: bool = field(
+        default=False,
+        metadata={
+            "description": "Pause after the outline so a person can approve or edit the plan "
+            "(drop or retitle themes) before any section is written."
+        },
+    )
     cache_dir: str = field(
         default="",
         metadata={"description": "Where corpus indexes are cached (default: the user cache)."},

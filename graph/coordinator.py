@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
-from langgraph.types import Send
+from langgraph.types import Send, interrupt
 
 from exporters import FILENAMES
 from exporters.document import Document
@@ -82,6 +82,7 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     }
     runtime.stream_writer({"event": "planned", "queries": len(tasks), "title": planned.title})
     return {
+        "plan_review": "pending" if context.review_plan else "",
         "plan": planned.model_dump() | {"queries": queries[:MAX_QUERIES]},
         "started": time.time(),
         "out_dir": str(Path(context.out) / slug(prompt)),
@@ -96,9 +97,58 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
 def dispatch(state: SwarmState) -> list[Send] | str:
     """Send every ready task to its specialist; when none is left, finish."""
     ready = board.ready(state.get("tasks", {}), state.get("results", {}))
-    if not ready:
-        return "finish"
-    return [Send(t["kind"], {"task": t}) for t in ready]
+    if ready:
+        return [Send(t["kind"], {"task": t}) for t in ready]
+    if state.get("outline") and state.get("plan_review") == "pending":
+        return "review_plan"
+    return "finish"
+
+
+async def review_plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Pause with the plan (title, queries, themes); go on with what the person approved.
+
+    Resume with `Command(resume=...)`: `{"approved": true}`, or the plan with `themes`
+    edited: themes left out are dropped, a theme's new `title` is used."""
+    themes = state["outline"]["themes"]
+    answer = interrupt(
+        {
+            "plan": {
+                "title": state["plan"]["title"],
+                "queries": state["plan"]["queries"],
+                "themes": [
+                    {
+                        "id": t["id"],
+                        "title": t["title"],
+                        "summary": t.get("summary", ""),
+                        "sources": len(t["keys"]),
+                    }
+                    for t in themes
+                ],
+            },
+            "resume_with": "{'approved': true} or the plan with its themes edited",
+        }
+    )
+    edited = answer.get("plan", answer) if isinstance(answer, dict) else {"themes": answer}
+    if edited.get("approved") or "themes" not in edited:
+        return {"plan_review": "approved"}
+    chosen: dict[str, dict[str, Any]] = {}
+    for item in edited["themes"]:
+        wanted = item if isinstance(item, dict) else {"id": str(item)}
+        match = next(
+            (
+                t
+                for t in themes
+                if wanted.get("id") in (t["id"], t["title"]) or wanted.get("title") == t["title"]
+            ),
+            None,
+        )
+        if match is None:
+            raise SwarmError(f"the edited plan names an unknown theme {wanted!r}")
+        chosen[match["id"]] = {**match, "title": wanted.get("title") or match["title"]}
+    if not chosen:
+        raise SwarmError("the edited plan keeps no theme: keep at least one")
+    kept = [chosen[t["id"]] for t in themes if t["id"] in chosen]
+    return {"outline": {**state["outline"], "themes": kept}, "plan_review": "edited"}
 
 
 class Merge:
@@ -302,6 +352,8 @@ class Merge:
 
     def plan_sections(self) -> None:
         """Write each theme once its sources are in; a thin theme first gets more search."""
+        if self.state.get("plan_review") == "pending":
+            return
         for theme in self.outline.get("themes", []):
             tid = theme["id"]
             if any(t["id"].startswith(f"section-{tid}-") for t in self.tasks.values()):
@@ -551,7 +603,7 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     wave = str(len(state.get("waves", {})))
     update: dict[str, Any] = {
         "merged": {r["task_id"]: True for r in new},
-        "waves": {wave: {"size": len(new), "steps": max((r["steps"] for r in new), default=0)}},
+        "waves": {wave: {"size": len(new), "steps": max(r["steps"] for r in new)}} if new else {},
         "tasks": work.new_tasks,
         "sources": changed(state.get("sources", {}), work.sources),
         "drafts": changed(state.get("drafts", {}), work.drafts),

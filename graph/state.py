@@ -122,6 +122,7 @@ class SwarmState(TypedDict):
     counters: Annotated[dict[str, float], ByKey]
     waves: Annotated[dict[str, dict[str, int]], ByKey]
     budget: str
+    plan_review: str
     review: str
     files: list[str]
     run: dict[str, Any]
