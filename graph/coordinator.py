@@ -9,6 +9,7 @@ is thin, one writing agent per line of work, the frame, the formats.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -32,6 +33,7 @@ from graph.engines.base import (
     SectionSummary,
     SourceBrief,
     Theme,
+    metered,
 )
 from graph.errors import SwarmError
 from graph.resources import corpus_for, engine_for
@@ -67,9 +69,10 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     probe = [
         SourceBrief(key=s.identity, **brief_fields(s)) for s, _ in corpus.search(prompt, PROBE_SIZE)
     ]
-    planned = await engine_for(context).plan(
-        PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
-    )
+    with metered() as usage:
+        planned = await engine_for(context).plan(
+            PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
+        )
     queries = list(dict.fromkeys([prompt, *(q.strip() for q in planned.queries if q.strip())]))
     tasks = {
         f"search-{n:03d}": board.task(
@@ -88,6 +91,9 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
         "out_dir": str(Path(context.out) / slug(prompt)),
         "tasks": tasks,
         "counters": {
+            "tokens_input": usage.input,
+            "tokens_output": usage.output,
+            "cost": usage.cost,
             "searched": len(corpus),
             "skipped_documents": len(corpus.stats.skipped),
         },
@@ -637,11 +643,18 @@ async def finish(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]
     run = run_summary(state, runtime.context, document, files + [str(out_dir / "run.json")])
     info = runtime.execution_info
     run["thread_id"] = (info.thread_id if info else None) or ""
+    review = await asyncio.to_thread(write_run, out_dir, run)
+    return {"review": review, "files": run["files"], "run": run}
+
+
+def write_run(out_dir: Path, run: dict[str, Any]) -> str:
+    """Write run.json into `out_dir` and return the Markdown review beside it ("" if none).
+
+    Blocking file work: `finish` runs it in a thread, off the server's event loop."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
     review_path = out_dir / FILENAMES["md"]
-    review = review_path.read_text() if review_path.exists() else ""
-    return {"review": review, "files": run["files"], "run": run}
+    return review_path.read_text() if review_path.exists() else ""
 
 
 def run_summary(

@@ -66,9 +66,6 @@ async def test_useless_answers_are_dropped_and_counted_never_printed(
     assert not any(ghost in written for ghost in GHOST_KEYS)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the plan node's model call is not metered yet (graph/coordinator.py plan)"
-)
 async def test_token_totals_in_run_json_equal_what_the_server_reported(
     fake_model, tmp_path: Path
 ) -> None:
