@@ -30,7 +30,7 @@ from tools.source import Source
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
 """Part of the fingerprint: bump it when reading or indexing changes what a cache holds."""
 
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES | RECORDS_SUFFIXES

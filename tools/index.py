@@ -1,8 +1,7 @@
 """BM25 keyword search over a list of texts, with the tokenizer that indexing and queries share.
 
 Tokens are lower-cased words of two or more characters without English stopwords,
-with plurals folded (`charts` -> `chart`) by Harman's S-stemmer: a small, deterministic
-rule set that needs no stemming library.
+stemmed by the Snowball (Porter2) English stemmer (`charts`, `charting` -> `chart`).
 """
 
 from __future__ import annotations
@@ -10,12 +9,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
+
+from graph.engines.stemming import stem
 
 # bm25s sets its own logger to DEBUG on import; let the application's logging config decide.
 logging.getLogger("bm25s").setLevel(logging.NOTSET)
@@ -26,21 +26,7 @@ _STOPWORDS = frozenset(STOPWORDS_EN)
 
 def tokenize(text: str) -> list[str]:
     """The index terms of `text`, in order."""
-    return [_fold_plural(word) for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]
-
-
-@lru_cache(maxsize=65536)
-def _fold_plural(word: str) -> str:
-    """Harman's S-stemmer: `studies` -> `study`, `charts` -> `chart`; `process` stays."""
-    if len(word) <= 3:
-        return word
-    if word.endswith("ies") and not word.endswith(("eies", "aies")):
-        return word[:-3] + "y"
-    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
-        return word[:-1]
-    if word.endswith("s") and not word.endswith(("us", "ss")):
-        return word[:-1]
-    return word
+    return [stem(word) for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]
 
 
 class SearchIndex:

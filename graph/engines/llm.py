@@ -4,14 +4,18 @@
 Ollama, LM Studio, llama.cpp) through `base_url`. Each skill sends the system prompt
 and its own prompt, and asks for the contract's answer model as a strict JSON schema
 (or as a forced function call, or in JSON mode, for servers that lack JSON schemas).
-Source text is fenced between `<source key="...">` markers as data; the system prompt
-says that nothing inside them is an instruction.
+With `SWARM_STRUCTURED_OUTPUT=auto` (the default) a server that refuses JSON schemas
+with a 400 is asked by function call instead, and one that refuses tools in JSON
+mode. Source text is fenced between `<source key="...">` markers as data; the system
+prompt says that nothing inside them is an instruction. Every answer's token usage is counted
+(and priced from `prices.py`) for the engine and for the running step's meter.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 import threading
@@ -23,6 +27,7 @@ from typing import Any, Literal, TypeVar, get_args
 
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.rate_limiters import InMemoryRateLimiter
 from langchain_core.runnables import Runnable
 from langchain_core.utils.json import parse_json_markdown
 from langchain_openai import ChatOpenAI
@@ -30,6 +35,8 @@ from pydantic import BaseModel, ValidationError
 
 from graph.engines.base import (
     ClaimRequest,
+    CodeDraft,
+    CodeRequest,
     Engine,
     FrameRequest,
     NotedSource,
@@ -46,8 +53,12 @@ from graph.engines.base import (
     SourceNotes,
     Usage,
     Verdict,
+    record_usage,
 )
+from graph.engines.prices import Price, price_for
 from graph.errors import SwarmError
+
+log = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 """The prompt templates, one text file per skill, with `$name` placeholders."""
@@ -56,6 +67,19 @@ StructuredOutput = Literal["json_schema", "function_calling", "json_mode"]
 """How the answer is asked for: a strict JSON schema response format (OpenAI, vLLM,
 recent Ollama), a forced function call (servers with tools but no JSON schemas), or
 JSON mode with the schema in the prompt (servers with neither)."""
+
+METHODS = ("auto", *get_args(StructuredOutput))
+"""What `SWARM_STRUCTURED_OUTPUT` may say; `auto` starts with a JSON schema and falls
+back, once for the whole engine, when the server refuses what was asked for with a 400."""
+
+FALLBACK: dict[StructuredOutput, StructuredOutput] = {
+    "json_schema": "function_calling",
+    "function_calling": "json_mode",
+}
+_REFUSAL_WORDS: dict[StructuredOutput, tuple[str, ...]] = {
+    "json_schema": ("response_format", "json_schema", "structured output", "schema"),
+    "function_calling": ("tool", "function"),
+}
 
 TEMPLATES = (
     "system",
@@ -66,6 +90,7 @@ TEMPLATES = (
     "write_section",
     "write_frame",
     "verify_claim",
+    "write_code",
     "json_answer",
 )
 
@@ -90,19 +115,28 @@ class LLMEngine(Engine):
         api_key: str | None = None,
         timeout: float = 300.0,
         max_retries: int = 6,
-        structured_output: StructuredOutput = "json_schema",
+        structured_output: StructuredOutput | Literal["auto"] = "auto",
         max_source_chars: int = 40_000,
         prompts: Path = PROMPTS,
+        price: Price | None = None,
+        requests_per_second: float = 0.0,
     ) -> None:
-        if structured_output not in get_args(StructuredOutput):
+        """`price` defaults to the model's in the price table or `SWARM_PRICES`; a model
+        with no known price is counted at no cost. `requests_per_second` (0: no limit)
+        spaces the requests of every caller of this engine."""
+        if structured_output not in METHODS:
             raise SwarmError(
                 f"unknown structured output method {structured_output!r}: "
-                f"use one of {', '.join(get_args(StructuredOutput))}"
+                f"use one of {', '.join(METHODS)}"
             )
         self.name = f"llm:{model}"
         self.model = model
-        self.structured_output: StructuredOutput = structured_output
+        self.auto_fallback = structured_output == "auto"
+        self.structured_output: StructuredOutput = (
+            "json_schema" if structured_output == "auto" else structured_output
+        )
         self.max_source_chars = max_source_chars
+        self.price = price if price is not None else price_for(model)
         self._templates = _load_templates(prompts)
         # its own connection pool: langchain_openai shares one per base URL and timeout
         # across the process, which breaks once the event loop that used it has closed
@@ -114,11 +148,21 @@ class LLMEngine(Engine):
             timeout=timeout,
             max_retries=max_retries,
             http_async_client=self._http,
+            rate_limiter=(
+                InMemoryRateLimiter(
+                    requests_per_second=requests_per_second,
+                    check_every_n_seconds=min(0.1, 0.5 / requests_per_second),
+                    max_bucket_size=max(1.0, requests_per_second),
+                )
+                if requests_per_second > 0
+                else None
+            ),
         )
-        self._runnables: dict[type[BaseModel], Runnable] = {}
+        self._runnables: dict[tuple[StructuredOutput, type[BaseModel]], Runnable] = {}
         self._lock = threading.Lock()
         self._input_tokens = 0
         self._output_tokens = 0
+        self._cost = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> LLMEngine:
@@ -141,7 +185,7 @@ class LLMEngine(Engine):
                 )
             api_key = "not-needed"  # local servers (Ollama, LM Studio) ignore the key
         method = options.pop("structured_output", None) or (
-            env.get("SWARM_STRUCTURED_OUTPUT", "").strip() or "json_schema"
+            env.get("SWARM_STRUCTURED_OUTPUT", "").strip() or "auto"
         )
         return cls(model, base_url=base_url, api_key=api_key, structured_output=method, **options)
 
@@ -251,8 +295,9 @@ class LLMEngine(Engine):
         )
 
     def usage(self) -> Usage:
+        """Tokens of every answer so far, and their cost in US dollars (0 when unpriced)."""
         with self._lock:
-            return Usage(input=self._input_tokens, output=self._output_tokens)
+            return Usage(input=self._input_tokens, output=self._output_tokens, cost=self._cost)
 
     async def aclose(self) -> None:
         """Close the engine's connections to the model server."""
@@ -262,8 +307,14 @@ class LLMEngine(Engine):
 
     async def _ask(self, skill: str, answer: type[Answer], **fields: Any) -> Answer:
         """Send one skill's prompt and return its answer, validated against `answer`."""
+        method = self.structured_output
+        messages = self._messages(skill, answer, fields, method)
         try:
-            result = await self._runnable(answer).ainvoke(self._messages(skill, answer, fields))
+            result = await self._runnable(answer, method).ainvoke(messages)
+        except openai.BadRequestError as error:
+            if not self._fall_back(method, error):
+                raise
+            return await self._ask(skill, answer, **fields)
         except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as error:
             completion = error.completion
             if completion is not None and completion.usage is not None:
@@ -278,39 +329,67 @@ class LLMEngine(Engine):
         raw: AIMessage = result["raw"]
         if raw.usage_metadata:
             self._count(raw.usage_metadata["input_tokens"], raw.usage_metadata["output_tokens"])
-        whole_json = self.structured_output != "function_calling"
+        whole_json = method != "function_calling"
         return _read(answer, result, f"{self.name} {skill}: the answer", whole_json=whole_json)
 
-    def _runnable(self, answer: type[BaseModel]) -> Runnable:
-        """The chat model bound to ask for `answer`, built once per answer model."""
-        with self._lock:
-            if answer not in self._runnables:
-                self._runnables[answer] = self._structured(answer)
-            return self._runnables[answer]
+    def _fall_back(self, method: StructuredOutput, error: openai.BadRequestError) -> bool:
+        """Whether to ask again: in `auto`, a server that refused `method` gets the next one.
 
-    def _structured(self, answer: type[BaseModel]) -> Runnable:
+        The switch holds for the whole engine, so only the first request pays for it.
+        """
+        if not self.auto_fallback:
+            return False
+        with self._lock:
+            if self.structured_output != method:
+                return True  # another request has already switched
+            message = str(error).lower()
+            then = FALLBACK.get(method)
+            if then is None or not any(word in message for word in _REFUSAL_WORDS[method]):
+                return False
+            self.structured_output = then
+        log.warning(
+            "%s refused %s (%s); asking with %s from now on (set SWARM_STRUCTURED_OUTPUT=%s "
+            "to start there)",
+            self.name,
+            method,
+            " ".join(str(error).split())[:200],
+            then,
+            then,
+        )
+        return True
+
+    def _runnable(self, answer: type[BaseModel], method: StructuredOutput) -> Runnable:
+        """The chat model bound to ask for `answer` by `method`, built once for each pair."""
+        with self._lock:
+            if (method, answer) not in self._runnables:
+                self._runnables[method, answer] = self._structured(answer, method)
+            return self._runnables[method, answer]
+
+    def _structured(self, answer: type[BaseModel], method: StructuredOutput) -> Runnable:
         schema = copy.deepcopy(answer_schema(answer))
         description = (answer.__doc__ or f"The {answer.__name__} answer.").strip().splitlines()[0]
-        if self.structured_output == "json_schema":
+        if method == "json_schema":
             spec = {
                 "name": answer.__name__,
                 "description": description,
                 "schema": schema,
                 "strict": True,
             }
-        elif self.structured_output == "function_calling":
+        elif method == "function_calling":
             spec = {"name": answer.__name__, "description": description, "parameters": schema}
         else:
             spec = schema
-        return self._chat.with_structured_output(
-            spec, method=self.structured_output, include_raw=True
-        )
+        return self._chat.with_structured_output(spec, method=method, include_raw=True)
 
     def _messages(
-        self, skill: str, answer: type[BaseModel], fields: dict[str, Any]
+        self,
+        skill: str,
+        answer: type[BaseModel],
+        fields: dict[str, Any],
+        method: StructuredOutput,
     ) -> list[BaseMessage]:
         prompt = self._templates[skill].substitute(fields)
-        if self.structured_output == "json_mode":
+        if method == "json_mode":
             schema = json.dumps(answer_schema(answer), indent=2)
             prompt += "\n\n" + self._templates["json_answer"].substitute(schema=schema)
         return [
@@ -319,9 +398,12 @@ class LLMEngine(Engine):
         ]
 
     def _count(self, input_tokens: int, output_tokens: int) -> None:
+        cost = self.price.cost(input_tokens, output_tokens) if self.price else 0.0
         with self._lock:
             self._input_tokens += input_tokens
             self._output_tokens += output_tokens
+            self._cost += cost
+        record_usage(input_tokens, output_tokens, cost)
 
     # rendering sources as fenced data
 
@@ -360,6 +442,31 @@ class LLMEngine(Engine):
             else "",
         ]
         return self._brief(source, extra="\n".join(e for e in extra if e) or None)
+
+    async def write_code(self, request: CodeRequest) -> CodeDraft:
+        figures = "\n".join(
+            f"- {f.file}: {_data(f.chart)} (caption: {_data(f.caption)})" for f in request.figures
+        )
+        columns = "\n".join(f"- {name}: {_data(text)}" for name, text in request.columns.items())
+        retry = "This is the first attempt."
+        if request.error:
+            retry = (
+                "A previous attempt failed. Its code:\n"
+                + _fence("previous-code", _clip(request.previous_code, 12_000))
+                + "\nHow it failed:\n"
+                + _fence("error", _clip(request.error, 4_000))
+                + "\nFix the cause of the failure and return the whole corrected script."
+            )
+        return await self._ask(
+            "write_code",
+            CodeDraft,
+            purpose=_data(request.purpose),
+            data_file=request.data_file,
+            columns=columns,
+            preview=_fence(request.data_file, request.preview or "(empty)"),
+            figures=figures,
+            retry=retry,
+        )
 
 
 def _read(answer: type[Answer], result: dict[str, Any], failed: str, *, whole_json: bool) -> Answer:

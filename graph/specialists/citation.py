@@ -20,9 +20,17 @@ MAX_TEXT_CHARS = 40_000
 
 
 async def fetch(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Each source's text: the corpus document's, or for a live source its abstract or snippet."""
     corpus = await corpus_for(runtime.context)
     items = state["task"]["payload"]["items"]
-    texts = {item["identity"]: corpus.text(item["identity"])[:MAX_TEXT_CHARS] for item in items}
+    texts = {
+        item["identity"]: (
+            corpus.text(item["identity"])
+            if item["identity"] in corpus
+            else f"{item['brief']['title']}\n\n{item['brief'].get('abstract') or ''}".strip()
+        )[:MAX_TEXT_CHARS]
+        for item in items
+    }
     return {"texts": texts}
 
 

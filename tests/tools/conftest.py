@@ -1,14 +1,16 @@
-"""Fixtures: a folder of small real documents and records, and a text-file writer."""
+"""Fixtures: a folder of small real documents and records, a text-file writer, fake web APIs."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.scholarly_server import FakeScholarlyServer
 from tests.tools.sample_files import write_docx, write_pdf
+from tools.http import HttpPolicy
 
 
 @pytest.fixture
@@ -85,3 +87,18 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write_file
+
+
+@pytest.fixture
+def scholarly(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeScholarlyServer]:
+    """Local arXiv, OpenAlex, Crossref and Tavily APIs, with the environment pointing at them."""
+    with FakeScholarlyServer() as server:
+        for name, value in server.environ().items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> HttpPolicy:
+    """The HTTP policy with a cache of this test's own and quick backoff."""
+    return HttpPolicy(backoff=0.01, max_backoff=0.05, cache_dir=tmp_path / "http-cache")
