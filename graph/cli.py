@@ -28,6 +28,7 @@ from graph.persistence import RUNS, Persistence, persistence
 from graph.resources import corpus_for_sync, engine_for
 from graph.state import KINDS
 from graph.swarm import builder
+from tools.snapshot import snapshot
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -169,6 +170,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     export.add_argument("--style", default=None, help=f"reference style: {', '.join(STYLES)}")
     export.add_argument(
         "--out", default=None, metavar="DIR", help="folder for the files (default: the run's own)"
+    )
+    corpus = commands.add_parser("corpus", help="snapshot live sources for offline runs")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", required=True)
+    build = corpus_commands.add_parser(
+        "build", help="search live sources and write a records file (JSON Lines)"
+    )
+    build.add_argument("query", help="what to collect")
+    build.add_argument(
+        "--from",
+        dest="providers",
+        default="arxiv,openalex",
+        metavar="LIST",
+        help="comma-separated: arxiv, openalex, tavily, crossref (enrichment)",
+    )
+    build.add_argument("--out", default="corpus", metavar="DIR", help="folder for the file")
+    build.add_argument(
+        "--limit",
+        type=int,
+        default=100,
+        metavar="N",
+        help="most works from each source (default: 100)",
     )
     return parser.parse_args(argv)
 
@@ -472,7 +494,15 @@ def report(final: dict[str, Any]) -> int:
     return 0
 
 
+async def build_corpus(args: argparse.Namespace) -> int:
+    providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    folder = check_output_folder(args.out)
+    print(await snapshot(args.query, providers, folder, args.limit))
+    return 0
+
+
 COMMANDS = {
+    "corpus": build_corpus,
     "run": run_review,
     "resume": resume_run,
     "runs": list_runs,

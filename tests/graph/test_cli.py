@@ -91,3 +91,35 @@ def test_swarm_command_writes_the_demo_review(tmp_path: Path) -> None:
     assert run["thread_id"] == "demo-1"
     assert {Path(f).name for f in run["files"]} >= {"review.md", "references.bib", "run.json"}
     assert str(folder / "review.md") in done.stdout.splitlines()
+
+
+def test_corpus_build_snapshots_live_sources_into_a_records_file(tmp_path: Path) -> None:
+    from tests.fakes.scholarly_server import FakeScholarlyServer
+
+    with FakeScholarlyServer() as server:
+        env = {**os.environ, **server.environ(), "SWARM_CACHE_DIR": str(tmp_path / "cache")}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "graph.cli",
+                "corpus",
+                "build",
+                "retrieval augmented generation",
+                "--from",
+                "arxiv,openalex",
+                "--out",
+                str(tmp_path / "snap"),
+                "--limit",
+                "10",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip())
+    assert path.parent == tmp_path / "snap" and path.suffix == ".jsonl"
+    assert len(path.read_text().splitlines()) >= 2
