@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import reduce
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from langgraph.channels import DeltaChannel
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the server's schemas)
 
 Kind = Literal["search", "citation", "writing", "coding", "formatting"]
 KINDS: tuple[Kind, ...] = ("search", "citation", "writing", "coding", "formatting")

@@ -12,13 +12,14 @@ import logging
 import operator
 import random
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the server's schemas)
 
 from graph.config import Context
 from graph.engines.base import metered
