@@ -21,6 +21,7 @@ from exporters.document import (
     Chart,
     Cite,
     Document,
+    Figure,
     Paragraph,
     Reference,
     Run,
@@ -125,16 +126,20 @@ def evidence_table(sources: list[dict[str, Any]], cited: set[str]) -> Table:
 def assemble_document(payload: dict[str, Any]) -> Document:
     frames = {name: SectionDraft.model_validate(d) for name, d in payload["frames"].items()}
     tables = payload["tables"]
+    figures = tables.get("figures", {})
     method = Section(title="Method", blocks=draft_blocks(frames["method"]))
     if "per_year" in tables:
         method.blocks.append(Chart.model_validate(tables["per_year"]))
     if "per_theme" in tables:
         method.blocks.append(Table.model_validate(tables["per_theme"]))
+    method.blocks.extend(Figure.model_validate(f) for f in figures.get("method", []))
     sections = [Section(title="Introduction", blocks=draft_blocks(frames["introduction"])), method]
     for theme in payload["outline"]["themes"]:
         parts = [p for p in payload["parts"] if p["theme"] == theme["id"]]
         sections.append(theme_section(theme, parts))
-    sections.append(Section(title="Conclusion", blocks=draft_blocks(frames["conclusion"])))
+    conclusion = Section(title="Conclusion", blocks=draft_blocks(frames["conclusion"]))
+    conclusion.blocks.extend(Figure.model_validate(f) for f in figures.get("conclusion", []))
+    sections.append(conclusion)
     document = Document(
         title=payload["title"],
         subtitle=payload["subtitle"],

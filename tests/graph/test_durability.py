@@ -105,7 +105,7 @@ def test_resume_after_kill_skips_finished_agents(
             env,
         )
         deadline = time.monotonic() + 120
-        while len(notes_requests(server)) - before < 12 and time.monotonic() < deadline:
+        while len(notes_requests(server)) - before < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
