@@ -22,7 +22,7 @@ from rich.table import Table
 from exporters import FORMATS, export
 from exporters.document import Document
 from exporters.references import STYLES
-from graph.config import ENGINES, Context
+from graph.config import ENGINES, ON_UNSUPPORTED, Context
 from graph.errors import SwarmError
 from graph.persistence import RUNS, Persistence, persistence
 from graph.resources import corpus_for_sync, engine_for
@@ -146,6 +146,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"files to write, comma-separated (default: {','.join(FORMATS)})",
     )
     run.add_argument("--style", default="apa", help=f"reference style: {', '.join(STYLES)}")
+    run.add_argument(
+        "--on-unsupported",
+        choices=ON_UNSUPPORTED,
+        default="drop",
+        help="a sentence no source supports: drop it, or mark it [unsupported] (default: drop)",
+    )
 
     resume = commands.add_parser(
         "resume", parents=[database, quiet], help="continue a stopped run where it stopped"
@@ -236,6 +242,7 @@ def context_from(args: argparse.Namespace) -> Context:
         formats=parse_formats(args.format),
         style=check_style(args.style),
         engine=args.engine,
+        on_unsupported=args.on_unsupported,
     )
 
 

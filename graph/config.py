@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from graph.errors import SwarmError
 
 ENGINES = ("auto", "offline", "llm")
+ON_UNSUPPORTED = ("drop", "mark")
 
 
 @dataclass(kw_only=True)
@@ -102,6 +103,20 @@ class Context:
         default="",
         metadata={"description": "Where corpus indexes are cached (default: the user cache)."},
     )
+    verify: bool = field(
+        default=True,
+        metadata={
+            "description": "Check every cited sentence against the cited source's text, merge "
+            "repeated sentences and note disagreeing sources before assembly."
+        },
+    )
+    on_unsupported: str = field(
+        default="drop",
+        metadata={
+            "description": "What to do with a sentence no source supports: drop it, or mark "
+            "it (keep it without citation, marked [unsupported])."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -115,6 +130,8 @@ class Context:
                 raise SwarmError(f"--{name.replace('_', '-')} must not be negative")
         if self.task_timeout <= 0:
             raise SwarmError("--task-timeout must be positive")
+        if self.on_unsupported not in ON_UNSUPPORTED:
+            raise SwarmError(f"unknown --on-unsupported {self.on_unsupported!r}: use drop or mark")
         if self.max_sources < 1:
             raise SwarmError("--max-sources must be at least 1")
         if isinstance(self.corpus, str):

@@ -4,7 +4,8 @@ Every superstep it Sends every ready task to its specialist, all in parallel;
 after the wave it merges what came back (dedupes sources by identity, assigns
 stable citation keys, records the outline and drafts) and adds the tasks that
 have become possible: citation agents for new sources, more search where a theme
-is thin, one writing agent per line of work, the frame, the formats.
+is thin, one writing agent per line of work, the frame, a citation agent checking
+each drafted part's claims, the formats.
 """
 
 from __future__ import annotations
@@ -25,18 +26,22 @@ from exporters.document import Document
 from graph import board
 from graph.config import Context
 from graph.engines.base import (
+    DraftParagraph,
     Group,
     NotedSource,
     PlanRequest,
     RunFacts,
+    SectionDraft,
     SectionRequest,
     SectionSummary,
+    Sentence,
     SourceBrief,
     Theme,
     metered,
 )
 from graph.errors import SwarmError
 from graph.resources import corpus_for, engine_for
+from graph.review import conflict_sentences, dedupe
 from graph.specialists.search import brief_fields
 from graph.specialists.writing import GROUP_SIZE
 from graph.state import SourceEntry, SwarmState, Task, TaskResult
@@ -50,6 +55,14 @@ THIN_THEME = 3
 MAX_QUERIES = 24
 RESEARCH_SHARE = 0.75
 READ_STEPS = 4  # start, fetch, annotate, report
+VERIFY_COUNTS = (
+    "claims_checked",
+    "claims_supported",
+    "citations_replaced",
+    "citations_removed",
+    "sentences_removed",
+    "sentences_marked",
+)
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -207,6 +220,11 @@ class Merge:
             case "section" | "frame" | "method":
                 self.drafts[task["id"]] = {**task["payload"]["place"], "draft": output["draft"]}
                 self.count("dropped_citations", output.get("dropped", 0))
+            case "verify":
+                payload = task["payload"]
+                self.drafts[payload["draft_id"]] = {**payload["place"], "draft": output["draft"]}
+                for name in VERIFY_COUNTS:
+                    self.count(name, output.get(name, 0))
             case "tables":
                 self.tables.update(output["tables"])
             case "assemble":
@@ -539,6 +557,84 @@ class Merge:
         )
         return scored[:limit]
 
+    def plan_verification(self) -> None:
+        """Once every part is written: note disagreeing sources in each theme's overview,
+        merge repeated sentences, then one citation agent per drafted part checks the
+        part's citations (the citations a merge added included)."""
+        if not self.context.verify or board.of(self.tasks, skill="verify"):
+            return
+        if not all(
+            board.finished(self.tasks, self.results, skill=skill)
+            for skill in ("section", "frame", "method")
+        ):
+            return
+        by_key = {e["key"]: i for i, e in self.sources.items() if e["key"]}
+        themes = {t["id"]: t for t in self.outline.get("themes", [])}
+        self._note_conflicts(list(themes.values()), by_key)
+        self._dedupe()
+        for draft_id, entry in sorted(self.drafts.items()):
+            draft = SectionDraft.model_validate(entry["draft"])
+            cited = [k for s in draft_sentences(draft) for k in s.citations]
+            if not cited:
+                continue
+            if "theme" in entry:
+                pool = themes[entry["theme"]]["keys"] if entry["theme"] in themes else []
+            else:
+                request = self.tasks[draft_id]["payload"].get("request", {})
+                pool = [k for section in request.get("sections", []) for k in section["keys"]]
+            keys = [k for k in dict.fromkeys([*cited, *pool]) if k in by_key]
+            self.add(
+                board.task(
+                    f"verify-{draft_id}",
+                    "citation",
+                    "verify",
+                    {
+                        "draft_id": draft_id,
+                        "place": {k: v for k, v in entry.items() if k != "draft"},
+                        "draft": entry["draft"],
+                        "sources": {
+                            k: {
+                                "identity": by_key[k],
+                                "brief": {"key": k, **self._brief(by_key[k])},
+                            }
+                            for k in keys
+                        },
+                    },
+                )
+            )
+
+    def _note_conflicts(self, themes: list[dict[str, Any]], by_key: dict[str, str]) -> None:
+        """Add a sentence citing both sources to a theme's overview where two disagree."""
+        for theme in themes:
+            draft_id = f"section-{theme['id']}-overview"
+            entry = self.drafts.get(draft_id)
+            if entry is None:
+                continue
+            noted = self.noted([by_key[k] for k in theme["keys"] if k in by_key])
+            sentences = conflict_sentences(noted)
+            if not sentences:
+                continue
+            draft = SectionDraft.model_validate(entry["draft"])
+            draft.paragraphs.append(DraftParagraph(sentences=sentences))
+            self.drafts[draft_id] = {**entry, "draft": draft.model_dump()}
+            self.count("conflicts_noted", len(sentences))
+
+    def _dedupe(self) -> None:
+        """Merge near-duplicate sentences across the parts, in the review's reading order."""
+        frames = {d["frame"]: i for i, d in self.drafts.items() if "frame" in d}
+        order = [frames[k] for k in ("introduction", "method") if k in frames]
+        for theme in self.outline.get("themes", []):
+            parts = [(i, d) for i, d in self.drafts.items() if d.get("theme") == theme["id"]]
+            parts.sort(key=lambda p: (p[1]["part"] != "overview", p[1]["group"], p[1]["chunk"]))
+            order += [i for i, _ in parts]
+        order += [frames[k] for k in ("conclusion",) if k in frames]
+        drafts = [SectionDraft.model_validate(self.drafts[i]["draft"]) for i in order]
+        removed = dedupe(drafts)
+        self.count("duplicates_removed", removed)
+        if removed:
+            for draft_id, draft in zip(order, drafts, strict=True):
+                self.drafts[draft_id] = {**self.drafts[draft_id], "draft": draft.model_dump()}
+
     def plan_assembly(self, runtime: Runtime[Context]) -> None:
         if board.of(self.tasks, skill="assemble"):
             return
@@ -546,6 +642,10 @@ class Merge:
             board.finished(self.tasks, self.results, kind="writing", skill="frame")
             and board.finished(self.tasks, self.results, skill="method")
             and board.finished(self.tasks, self.results, kind="coding")
+        ):
+            return
+        if board.of(self.tasks, skill="verify") and not board.finished(
+            self.tasks, self.results, skill="verify"
         ):
             return
         frames = {d["frame"]: d["draft"] for d in self.drafts.values() if "frame" in d}
@@ -604,6 +704,7 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     work.plan_sections()
     work.plan_tables()
     work.plan_frame()
+    work.plan_verification()
     work.plan_assembly(runtime)
     work.plan_exports()
     wave = str(len(state.get("waves", {})))
@@ -623,6 +724,11 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     if work.document and not state.get("document"):
         update["document"] = work.document
     return update
+
+
+def draft_sentences(draft: SectionDraft) -> list[Sentence]:
+    """Every sentence of a draft: its paragraphs' and its bullets'."""
+    return [s for p in draft.paragraphs for s in p.sentences] + list(draft.bullets)
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -704,6 +810,9 @@ def run_summary(
         "citations": citations,
         "unresolved_citations": sum(1 for k in cited if k not in references),
         "dropped_citations": counters.get("dropped_citations", 0),
+        **{name: int(counters.get(name, 0)) for name in VERIFY_COUNTS},
+        "duplicates_removed": int(counters.get("duplicates_removed", 0)),
+        "conflicts_noted": int(counters.get("conflicts_noted", 0)),
         "themes": themes,
         "sections": len(document.sections) if document else 0,
         "words": words,
