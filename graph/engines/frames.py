@@ -55,6 +55,12 @@ class ThemeFacts:
         terms = _summary_terms(section.summary)
         return cls(section.title, terms, len(section.keys) or None, [], list(section.keys))
 
+    @property
+    def beyond_title(self) -> list[str]:
+        """The terms the title does not already name."""
+        named = set(content_stems(self.title))
+        return [t for t in self.terms if not set(content_stems(t)) <= named]
+
 
 def _split_list(text: str) -> list[str]:
     return [p.strip() for p in re.split(r",\s*|\s+and\s+", text) if p.strip()]
@@ -155,7 +161,7 @@ def _introduction(
 
 
 def _tour_sentence(i: int, theme: ThemeFacts, total: int) -> Sentence:
-    about = f" on {join_list(theme.terms)}" if theme.terms else ""
+    about = f" on {join_list(theme.terms)}" if theme.beyond_title else ""
     size = f"{_sources(theme.count)}" if theme.count else "work"
     if i == 0:
         text = f"The review opens with {theme.title}, which gathers {size}{about}"
@@ -169,7 +175,7 @@ def _tour_sentence(i: int, theme: ThemeFacts, total: int) -> Sentence:
     return Sentence(text=end(text), citations=theme.keys[:1])
 
 
-_CONTRIBUTES = ("contributes work on", "adds studies of", "centres on", "brings together work on")
+_TAKES_IN = ("also takes in", "extends to", "also covers")
 
 
 def _conclusion(themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
@@ -179,16 +185,18 @@ def _conclusion(themes: list[ThemeFacts], topic: str) -> list[DraftParagraph]:
         overall = (
             f"Taken together, the {count_word(len(themes))} themes map the literature on {topic}"
         )
-    contributions = [Sentence(text=end(overall))]
-    for i, theme in enumerate(themes):
-        if theme.terms:
-            verb = _CONTRIBUTES[i % len(_CONTRIBUTES)]
-            contributions.append(
-                Sentence(
-                    text=end(f"{theme.title} {verb} {join_list(theme.terms)}"),
-                    citations=theme.keys[:1],
-                )
+        sized = sorted((t for t in themes if t.count), key=lambda t: -(t.count or 0))
+        if len(sized) >= 2 and sized[0].count != sized[-1].count:
+            overall += (
+                f", from the largest, {sized[0].title} ({_sources(sized[0].count or 0)}), to "
+                f"{sized[-1].title} ({count_word(sized[-1].count or 0)})"
             )
+    contributions = [Sentence(text=end(overall))]
+    for theme in themes:
+        if theme.beyond_title:
+            verb = _TAKES_IN[len(contributions) % len(_TAKES_IN)]
+            text = f"{theme.title} {verb} {join_list(theme.beyond_title)}"
+            contributions.append(Sentence(text=end(text), citations=theme.keys[:1]))
     links = _connections(themes, topic)
     questions = _questions(themes)
     return (
@@ -215,7 +223,7 @@ def _connections(themes: list[ThemeFacts], topic: str) -> list[Sentence]:
                 stem = tuple(content_stems(word))
                 if len(stem) == 1 and stem[0] not in topic_stems and nameable(word):
                     own.add(stem)
-                    shown.setdefault(stem, word.lower() if not word.isupper() else word)
+                    shown.setdefault(stem, word)
         vocab.append(own)
     sentences: list[Sentence] = []
     linked: set[int] = set()
@@ -245,6 +253,8 @@ def _connections(themes: list[ThemeFacts], topic: str) -> list[Sentence]:
 
 
 def _questions(themes: list[ThemeFacts]) -> list[Sentence]:
+    """Where each theme is moving: its rising terms, a finding of the run's own analysis of
+    the sources' years (no one source states it, so no one source is cited)."""
     sentences: list[Sentence] = []
     frames = (
         "Recent work in {title} turns to {terms}",
@@ -254,12 +264,8 @@ def _questions(themes: list[ThemeFacts]) -> list[Sentence]:
     for theme in themes:
         if theme.rising:
             frame = frames[len(sentences) % len(frames)]
-            sentences.append(
-                Sentence(
-                    text=end(frame.format(title=theme.title, terms=join_list(theme.rising))),
-                    citations=theme.keys[:1],
-                )
-            )
+            text = end(frame.format(title=theme.title, terms=join_list(theme.rising)))
+            sentences.append(Sentence(text=text))
     rising = _unique([r for t in themes for r in t.rising])
     if rising:
         sentences.append(

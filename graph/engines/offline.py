@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 
+from graph.engines import analysis
 from graph.engines.base import (
     ClaimRequest,
+    CodeDraft,
+    CodeRequest,
     Engine,
     FrameRequest,
     NotesRequest,
@@ -61,3 +64,6 @@ class OfflineEngine(Engine):
 
     async def verify_claim(self, request: ClaimRequest) -> Verdict:
         return await asyncio.to_thread(verify, request.sentence, request.source, request.text)
+
+    async def write_code(self, request: CodeRequest) -> CodeDraft:
+        return analysis.write_code(request)

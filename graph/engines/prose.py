@@ -8,9 +8,10 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from graph.engines.base import SourceBrief
+from graph.engines.base import NARRATIVE, SourceBrief
+from graph.engines.reading import LEAD_ANAPHORA
 from graph.engines.stemming import stem
-from graph.engines.text import clean_latex, words
+from graph.engines.text import STOPWORDS, clean_latex, words
 
 _PARTICLES = frozenset("van von der den de del della da di du le la ter ten dos das st.".split())
 _SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
@@ -35,38 +36,30 @@ def surname(author: str) -> str:
 
 @dataclass(frozen=True)
 class Name:
-    """How the text names a source: "Janada et al. (2022)", and whether it takes a plural verb."""
+    """How the text names a source: a narrative `@key` marker (the renderer writes the
+    authors and year, "Lewis et al. (2020)"), and whether it takes a plural verb."""
 
     text: str
     plural: bool
-    bare: str
 
 
 def names_for(sources: Sequence[SourceBrief]) -> dict[str, Name]:
-    """Narrative names for sources, with a/b suffixes where two share author and year."""
-    base: dict[str, tuple[str, bool, str]] = {}
+    """Narrative names for sources: `@key`, plural for two or more authors. A key the
+    marker syntax cannot carry falls back to the surnames, cited after the sentence."""
+    result: dict[str, Name] = {}
     for source in sources:
         surnames = [surname(a) for a in source.authors if a.strip()]
-        if not surnames:
+        plural = len(surnames) >= 2
+        if NARRATIVE.fullmatch(f"@{source.key}"):
+            result[source.key] = Name(f"@{source.key}", plural)
+        elif not surnames:
             words_ = clean_latex(source.title).split()
             short = " ".join(words_[:6]) + ("…" if len(words_) > 6 else "")
-            bare, plural = f"“{short}”", False
-        elif len(surnames) == 1:
-            bare, plural = surnames[0], False
+            result[source.key] = Name(f"“{short}”", False)
         elif len(surnames) == 2:
-            bare, plural = f"{surnames[0]} and {surnames[1]}", True
+            result[source.key] = Name(f"{surnames[0]} and {surnames[1]}", True)
         else:
-            bare, plural = f"{surnames[0]} et al.", True
-        year = str(source.year) if source.year else "n.d."
-        base[source.key] = (bare, plural, year)
-    clashes: dict[tuple[str, str], list[str]] = {}
-    for key, (bare, _, year) in base.items():
-        clashes.setdefault((bare, year), []).append(key)
-    result: dict[str, Name] = {}
-    for (bare, year), keys in clashes.items():
-        for i, key in enumerate(sorted(keys)):
-            suffix = "abcdefghijklmnopqrstuvwxyz"[i % 26] if len(keys) > 1 else ""
-            result[key] = Name(f"{bare} ({year}{suffix})", base[key][1], bare)
+            result[source.key] = Name(f"{surnames[0]}{' et al.' if plural else ''}", plural)
     return result
 
 
@@ -154,42 +147,75 @@ _CONNECTIVE = re.compile(
     re.I,
 )
 _SELF = r"(?:paper|article|study|work|note|research|letter|manuscript|thesis|contribution|chapter)"
+_AUTHOR_VERBS = (
+    r"(?:also |further |then |first |finally )?(?:propose|present|introduce|show|find|found|"
+    r"report|demonstrate|argue|observe|study|evaluate|compare|develop|describe|train|build|"
+    r"use|apply|release|construct|design|analy[sz]e|examine|investigate|test|measure|collect|"
+    r"conclude|note|suggest|explore|extend|provide|identify|benchmark|fine-tune)\w*\b"
+)
+_AUTHORS = rf"(?:we|the authors|they(?=\s+{_AUTHOR_VERBS}))"
+"""The subject that stands for a source's authors: "we", "the authors", "they find"."""
 _WE_SELF = re.compile(
-    rf"^(?:in|within|through) (?:this|the present|our) {_SELF}\s*,?\s+(?:we|the authors)\s+",
+    rf"^(?:in|within|through) (?:this|the present|our) {_SELF}\s*,?\s+{_AUTHORS}\s+",
     re.I,
 )
 _WE = re.compile(
-    r"^(?:(?:here|herein|then|also|finally|further|next|now),?\s+)?(?:we|the authors)\s+", re.I
+    rf"^(?:(?:here|herein|then|also|finally|further|next|now),?\s+)?{_AUTHORS}\s+", re.I
 )
-_CLAUSE_WE = re.compile(r"^((?:(?!\bwe\b)[^.;]){3,200}?),\s+(?:we|the authors)\s+", re.I)
+_CLAUSE_WE = re.compile(rf"^((?:(?!\bwe\b)[^.;]){{3,200}}?),\s+{_AUTHORS}\s+", re.I)
 _LEAD_WE = re.compile(
-    r"^((?:in|at|for|on|with|by|after|to)\b(?:(?!\bwe\b)[^,.;]){2,80}?)\s+(?:we|the authors)\s+",
+    rf"^((?:in|at|for|on|with|by|after|to|using|through|via|under)\b"
+    rf"(?:(?!\bwe\b)[^,.;]){{2,80}}?)\s+{_AUTHORS}\s+",
     re.I,
 )
 _CLAUSE_SELF = re.compile(
-    rf"^((?:(?!\bwe\b)[^.;]){{3,200}}?),\s+(?:this|the present|our) {_SELF}\s+", re.I
-)
-_THIS_SELF = re.compile(rf"^(?:this|the present|our|the current) {_SELF}\s+", re.I)
-_IN_SELF = re.compile(rf"^(?:in|within) (?:this|the present|our) {_SELF}\s*,?\s+", re.I)
-_RESULTS = re.compile(
-    r"^(?:the |our )?((?:numerical |simulation |empirical |experimental |computational )?"
-    r"(?:results|findings|experiments|simulations|simulation studies|case studies))\b",
+    rf"^((?:(?!\bwe\b)[^.;]){{3,200}}?),\s+(?:this|the present|our)(?: [a-z-]+)? {_SELF}\s+",
     re.I,
 )
+_THIS_SELF = re.compile(
+    rf"^(?:this|the present|our|the current)(?: [a-z-]+)? {_SELF}\s+(?!(?:is|was|has)\b)", re.I
+)
+_IN_SELF = re.compile(rf"^(?:in|within) (?:this|the present|our) {_SELF}\s*,?\s+", re.I)
+_RESULT_VERBS = (
+    r"(?:show|shows|showed|demonstrate|demonstrates|indicate|indicates|reveal|reveals|suggest|"
+    r"suggests|confirm|confirms)"
+)
+_RESULTS = re.compile(
+    r"^(?:the |our |an? )?((?:[\w-]+ ){0,2}(?:results|findings|experiments|evaluations?|"
+    r"simulations|simulation studies|analys[ei]s|case stud(?:y|ies)|ablations?|comparisons?))\b"
+    rf"(?=[^.;]{{0,160}}?\b{_RESULT_VERBS}\b)",
+    re.I,
+)
+"""A sentence whose subject is the source's results: "Experiments on X show that ..."."""
+_OWN_REPORT = re.compile(rf"\b{_RESULT_VERBS}\s+that\b|^(?:they|the authors)\b", re.I)
+"""A sentence that already carries its own reporting clause ("... show that ...")."""
 
 
 def tidy(sentence: str) -> str:
-    """A source sentence made printable: LaTeX unwrapped, reference marks and spaces cleaned."""
+    """A source sentence made printable: LaTeX unwrapped, stray math `$` and reference marks
+    dropped, spaces cleaned, and an `@` that would read as a narrative citation spelled out
+    ("Recall@10" -> "Recall at 10")."""
     text = clean_latex(sentence)
+    text = re.sub(r"\s*@(?=[\w:-])", " at ", text)
+    text = re.sub(r"(?<![\d\s])\$|\$(?![\d\s])", "", text)
     text = re.sub(r"\s*\[(?:\d+(?:[,–-]\s*\d+)*)\]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([,.;:])", r"\1", text)
     return text
 
 
+_BARE_CONNECTIVE = re.compile(r"^(?:therefore|therefor|thus|hence|so|then)\s+(?=[a-z])", re.I)
+_INNER_CONNECTIVE = re.compile(
+    r",\s*(?:however|therefore|thus|moreover|furthermore|in addition|in turn|hence|though),\s*"
+)
+
+
 def strip_connective(sentence: str) -> str:
-    """Without a leading connective ("However, ..."), which would not fit a new context."""
+    """Without connectives that tie it to its old context: a leading "However, ..." or
+    "Thus ...", and an inner ", however," ("Robust charts, however, delay ...")."""
     stripped = _CONNECTIVE.sub("", sentence, count=1)
+    stripped = _BARE_CONNECTIVE.sub("", stripped, count=1)
+    stripped = _INNER_CONNECTIVE.sub(" ", stripped)
     return _upper_first(stripped) if stripped != sentence else sentence
 
 
@@ -219,8 +245,9 @@ class Vocabulary:
             return False
         return part in self.proper and part.lower() not in self.ordinary
 
-    def restore(self, term: str, texts: Iterable[str]) -> str:
-        """A lowercased key term written as the sources write it ("ewma" -> "EWMA")."""
+    def restore(self, term: str, texts: Iterable[str], titles: Iterable[str] = ()) -> str:
+        """A lowercased key term written as the sources write it ("ewma" -> "EWMA"); a
+        term found only in a title keeps just its acronyms and names ("NLP", "Wikipedia")."""
         pattern = re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I)
         for text in texts:
             match = pattern.search(text)
@@ -229,6 +256,12 @@ class Vocabulary:
                 if len(written) > 1 and all(w[:1].isupper() for w in written):
                     return match.group(0)
                 return " ".join(w if self._keeps(w) else w.lower() for w in written)
+        for title in titles:
+            match = pattern.search(clean_latex(title))
+            if match:
+                return " ".join(
+                    w if self.keeps_case(w) else w.lower() for w in match.group(0).split()
+                )
         return term
 
 
@@ -253,7 +286,9 @@ def lower_first(text: str, vocabulary: Vocabulary) -> str:
     if not match:
         return text
     word = match.group(0)
-    if vocabulary.keeps_case(word) and word.lower() not in _FUNCTION_WORDS:
+    acronym = len(word) > 1 and word.isupper()
+    common = word.lower() in _FUNCTION_WORDS or word.lower() in STOPWORDS
+    if vocabulary.keeps_case(word) and (acronym or not common):
         return text
     return word.lower() + text[len(word) :]
 
@@ -286,9 +321,9 @@ class Attribution:
     def credit(self, sentence: str, name: Name, vocabulary: Vocabulary, kind: str) -> str:
         """The sentence rewritten with `name` as its subject or its reporter.
 
-        "We propose X" becomes "Lewis et al. (2020) propose X"; "This paper develops X"
-        becomes "Janada et al. (2022) develop X"; any other sentence is reported:
-        "Lewis et al. (2020) show that ...". Verbs agree with the authors' number.
+        "We propose X" becomes "@lewis2020 propose X"; "This paper develops X" becomes
+        "@janada2022 develop X"; any other sentence is reported: "@lewis2020 show that
+        ...". Verbs agree with the authors' number.
         """
         text = strip_connective(tidy(sentence)).rstrip(".")
         for pattern in (_WE_SELF, _WE):
@@ -303,13 +338,13 @@ class Attribution:
             predicate = text[match.end() :]
             if not name.plural:
                 predicate = _conjugate_predicate(predicate, "third")
-            return end(_pronouns(f"{match.group(1)}, {name.text} {predicate}"))
+            return end(_pronouns(f"{_lead(match.group(1))}{name.text} {predicate}"))
         match = _CLAUSE_SELF.match(text)
         if match:
             predicate = text[match.end() :]
             if name.plural:
                 predicate = _conjugate_predicate(predicate, "base")
-            return end(_pronouns(f"{match.group(1)}, {name.text} {predicate}"))
+            return end(_pronouns(f"{_lead(match.group(1))}{name.text} {predicate}"))
         match = _THIS_SELF.match(text)
         if match:
             predicate = text[match.end() :]
@@ -329,7 +364,11 @@ class Attribution:
         frames = _FRAMES.get(kind, _FRAMES["other"])
         body = lower_first(text, vocabulary)
         opening = {stem(w) for w in words(body)[:10]}
-        usable = [f for f in frames if not _frame_verbs(f) & opening] or list(frames)
+        usable = [
+            f for f in frames if not _frame_verbs(f) & opening and not (f[:3] == body[:3] == "as ")
+        ] or list(frames)
+        if _PASSIVE.match(body):
+            usable = [f for f in usable if not _frame_verbs(f)] or ["in {name}, {body}"]
         frame = usable[self.turn % len(usable)]
         verb = re.search(r"\{(\w+)\}", frame.replace("{name}", "").replace("{body}", ""))
         if verb:
@@ -345,7 +384,7 @@ class Attribution:
                 return end(_pronouns(f"They {text[match.end() :]}"))
         match = _CLAUSE_WE.match(text) or _LEAD_WE.match(text)
         if match:
-            return end(_pronouns(f"{match.group(1)}, they {text[match.end() :]}"))
+            return end(_pronouns(f"{_lead(match.group(1))}they {text[match.end() :]}"))
         match = _THIS_SELF.match(text)
         if match:
             return end(_pronouns(f"The study also {text[match.end() :]}"))
@@ -354,11 +393,30 @@ class Attribution:
             return end(_pronouns(_upper_first(text[match.end() :])))
         match = _RESULTS.match(text)
         if match:
-            return end(_pronouns(f"Their {match.group(1).lower()}{text[match.end() :]}"))
-        if re.match(r"our\b", text, re.I):
-            return end(_pronouns(text))
+            subject = lower_first(match.group(1), vocabulary)
+            return end(_pronouns(f"Their {subject}{text[match.end() :]}"))
+        if re.match(r"our\b", text, re.I) or _OWN_REPORT.search(text):
+            return end(_pronouns(_upper_first(text)))
         lead = ("They find that", "They report that", "Their analysis shows that")[self.turn % 3]
         return end(_pronouns(f"{lead} {lower_first(text, vocabulary)}"))
+
+
+_PASSIVE = re.compile(r"^[^,;:]{0,200}? (?:is|are|was|were)(?: \w+ly)? \w+(?:ed|en)\b")
+"""A sentence in the passive voice ("the charts' performance is investigated ..."): a
+reporting verb ("X find that ... is investigated") would misread it."""
+_STRUCTURE = re.compile(
+    r"^(?:in|within) (?:the )?(?:(?:first|second|third|last|final|next|following|present|"
+    r"latter|former) (?:part|section|step|stage|chapter|half)|sections? \d)",
+    re.I,
+)
+
+
+def _lead(clause: str) -> str:
+    """A sentence's lead clause and its comma, or nothing when the clause points back to
+    text the review does not quote ("To address this problem, ", "In the second part, ")."""
+    if LEAD_ANAPHORA.match(f"{clause},") or _STRUCTURE.match(clause):
+        return ""
+    return f"{clause}, "
 
 
 def _frame_verbs(frame: str) -> set[str]:
@@ -377,7 +435,7 @@ _FRAMES: dict[str, tuple[str, ...]] = {
         "in {name}, {body}",
         "as {name} {describe}, {body}",
         "{name} {note} that {body}",
-        "in the approach of {name}, {body}",
+        "{name} {explain} that {body}",
     ),
     "open": (
         "{name} {point} out that {body}",
@@ -395,7 +453,20 @@ _FRAMES: dict[str, tuple[str, ...]] = {
 
 
 def _pronouns(text: str) -> str:
-    """First-person pronouns of a quoted author turned into the third person."""
+    """First-person pronouns of a quoted author turned into the third person, and an
+    inner "in this paper" dropped (the name already says whose paper). `@key` markers
+    are kept as they are."""
+    out: list[str] = []
+    position = 0
+    for match in NARRATIVE.finditer(text):
+        out += [_third_person_pronouns(text[position : match.start()]), match.group(0)]
+        position = match.end()
+    out.append(_third_person_pronouns(text[position:]))
+    return "".join(out)
+
+
+def _third_person_pronouns(text: str) -> str:
+    text = re.sub(rf"(?<=\w),?\s+in (?:this|the present) {_SELF}\b(?=[\s,])", "", text)
     text = re.sub(r"\bwe\b", "they", text)
     text = re.sub(r"\bWe\b", "They", text)
     text = re.sub(r"\bour\b", "their", text)

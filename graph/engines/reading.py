@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from graph.engines.text import (
     clean_latex,
     content_stems,
     looks_adjective,
+    mend_hyphens,
     normalize_space,
     phrases,
     split_sentences,
@@ -27,7 +29,7 @@ from graph.engines.text import (
 _CONTRIBUTE = r"(?:propos|present|introduc|develop|design|construct|deriv|formulat|offer|build)\w*"
 _SELF = r"(?:this|the present|our|the current) (?:paper|article|study|work|note|research|letter)"
 METHOD_CUES: tuple[tuple[str, float], ...] = (
-    (rf"\bwe (?:(?:also|further|first|then|here|now) )?{_CONTRIBUTE}\b", 3.0),
+    (rf"\b(?:we|the authors) (?:(?:also|further|first|then|here|now) )?{_CONTRIBUTE}\b", 3.0),
     (
         rf"\b{_SELF} (?:{_CONTRIBUTE}|investigat|consider|stud|examin|extend|deal|address|"
         r"focus|concern|describ|explor|provid|report)\w*",
@@ -35,7 +37,11 @@ METHOD_CUES: tuple[tuple[str, float], ...] = (
     ),
     (r"\b(?:is|are|was|were) (?:proposed|introduced|developed|presented|designed)\b", 2.5),
     (rf"\bwe\b[^.;]{{0,60}}?\b{_CONTRIBUTE}\b", 1.0),
-    (r"\bwe (?:use|apply|employ|adopt|model|consider|study|investigate|extend)\w*\b", 2.0),
+    (
+        r"\b(?:we|the authors) (?:use|apply|employ|adopt|model|consider|study|investigate|"
+        r"extend|compare|evaluate|train)\w*\b",
+        2.0,
+    ),
     (r"\b(?:method|approach|framework|procedure|algorithm|scheme|technique)s?\b", 1.0),
     (r"\b(?:model|design|estimator|statistic|chart|architecture)s?\b", 0.5),
     (r"\b(?:using|based on|by means of|relies on|via)\b", 0.7),
@@ -46,12 +52,17 @@ BACKGROUND_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(?:in the last|over the past|in recent) (?:few )?(?:decades?|years)\b", 1.5),
     (r"\b(?:have|has) been (?:proposed|developed|introduced|studied|used)\b", 1.5),
     (r"\b(?:existing|previous|prior|conventional|traditional)\b", 0.5),
+    (r"\b(?:was|were|is|are|had been) (?:long )?(?:thought|believed|assumed) to\b", 1.5),
 )
 FINDING_CUES: tuple[tuple[str, float], ...] = (
-    (r"\b(?:we|they) (?:show|find|found|demonstrate|prove|establish|observe|conclude)\b", 3.0),
     (
-        r"\b(?:results?|findings|experiments|simulations?|analysis|studies|evidence)"
-        r" (?:show|indicate|suggest|reveal|demonstrate|confirm)",
+        r"\b(?:we|they|the authors) (?:also )?(?:show|find|found|demonstrate|prove|establish|"
+        r"observe|conclude)\b",
+        3.0,
+    ),
+    (
+        r"\b(?:results?|findings|experiments|evaluations?|simulations?|analysis|studies|"
+        r"evidence)\b[^.;:,]{0,80}?\b(?:show|indicate|suggest|reveal|demonstrate|confirm)",
         3.0,
     ),
     (r"\b(?:outperforms?|superior|better than|more (?:efficient|sensitive|accurate))\b", 2.5),
@@ -63,18 +74,52 @@ FINDING_CUES: tuple[tuple[str, float], ...] = (
 
 
 _ANAPHORA = re.compile(
-    r"^(?:this|these|those|such|it|its|they|their|that|thereby|there)\b"
+    r"^(?:[A-Za-z]+,\s+)?(?:this|these|those|such|it|its|they|their|that|thereby|there)\b"
     r"(?! (?:paper|article|study|work|research|note|letter|thesis|chapter)\b)",
     re.I,
 )
 """Sentences that open by pointing back ("This limitation is ...") read poorly alone."""
-_ANAPHORA_PENALTY = 1.0
+LEAD_ANAPHORA = re.compile(
+    r"^[^,.;]{0,50}?\b(?:this|these|those|such)\b"
+    r"(?! (?:paper|article|study|work|research|note|letter|thesis|chapter)\b)[^,.;]{0,30},",
+    re.I,
+)
+"""A lead clause that points back ("To address this problem, we ...")."""
+_INNER_ANAPHORA = re.compile(
+    r"\b(?:this|these|such)\b"
+    r"(?! (?:paper|article|study|work|research|note|letter|thesis|chapter|as|that)\b)",
+    re.I,
+)
+"""A reference back to what the sentence does not state ("tackle this problem")."""
+OTHER_WORK = re.compile(
+    r"\bet al\.|\b[A-Z][\w'’-]+ \((?:19|20)\d{2}[a-z]?\)"
+    r"|\([A-Z][^()]{0,80}?,? (?:19|20)\d{2}[a-z]?(?:;[^()]*)?\)"
+)
+"""A citation of another work inside a sentence ("Ribeiro et al. (2016)", "(Lee, 2019)")."""
+
+
+def leans_on_context(sentence: str) -> float:
+    """How much a sentence needs the text around it to be understood: it opens with an
+    anaphor ("These results ...", 1), points back to a problem it does not state ("To
+    address this problem, ...", 0.5), or cites another work the review does not list (1)."""
+    if _ANAPHORA.match(sentence):
+        lean = 1.0
+    elif LEAD_ANAPHORA.match(sentence) or _INNER_ANAPHORA.search(sentence):
+        lean = 0.5
+    else:
+        lean = 0.0
+    return lean + (1.0 if OTHER_WORK.search(sentence) else 0.0)
 
 
 def cue_score(sentence: str, cues: tuple[tuple[str, float], ...]) -> float:
     """The summed weight of the cue patterns a sentence matches."""
     lower = sentence.lower()
-    return sum(weight for pattern, weight in cues if re.search(pattern, lower))
+    return sum(weight for pattern, weight in _compiled(cues) if pattern.search(lower))
+
+
+@lru_cache(maxsize=16)
+def _compiled(cues: tuple[tuple[str, float], ...]) -> list[tuple[re.Pattern[str], float]]:
+    return [(re.compile(pattern), weight) for pattern, weight in cues]
 
 
 def is_prose(sentence: str) -> bool:
@@ -157,7 +202,7 @@ def key_sentence_count(n: int) -> int:
 
 def read(topic: str, title: str, text: str) -> SourceNotes:
     """Reading notes on one text: 2-4 key sentences, key terms, method and finding."""
-    body = strip_references(text)
+    body = mend_hyphens(strip_references(text))
     raw = [normalize_space(s) for s in split_sentences(body)]
     sentences = [s for s in raw if is_prose(s)] or [s for s in raw if len(s.split()) >= 3]
     if not sentences:
@@ -186,15 +231,22 @@ def read(topic: str, title: str, text: str) -> SourceNotes:
     )
 
 
+LEAN_PENALTY = 0.3
+"""Rank lost by a key sentence per unit of `leans_on_context`: one that stands alone wins
+over a slightly more central one that opens "These results ..."."""
+
+
 def _diverse_top(table: SentenceTable, rank: np.ndarray, k: int) -> list[int]:
-    """The k best-ranked sentences, skipping near-repeats of those already chosen (MMR)."""
+    """The k best-ranked sentences, skipping near-repeats of those already chosen (MMR)
+    and preferring sentences that stand alone."""
     chosen: list[int] = []
     candidates = list(range(len(rank)))
+    lean = [leans_on_context(s) for s in table.sentences]
     while candidates and len(chosen) < k:
 
         def gain(i: int) -> float:
             overlap = max((float(table.vectors[i] @ table.vectors[j]) for j in chosen), default=0)
-            return 0.7 * float(rank[i]) - 0.3 * overlap
+            return 0.7 * float(rank[i]) - 0.3 * overlap - LEAN_PENALTY * lean[i]
 
         best = max(candidates, key=lambda i: (gain(i), -i))
         chosen.append(best)
@@ -213,13 +265,10 @@ def _method_and_finding(sentences: list[str], rank: np.ndarray) -> tuple[int | N
     if n == 0:
         return None, None
 
-    def pointing_back(s: str) -> float:
-        return _ANAPHORA_PENALTY * bool(_ANAPHORA.match(s))
-
     method = [
         cue_score(s, METHOD_CUES)
         - cue_score(s, BACKGROUND_CUES)
-        - pointing_back(s)
+        - leans_on_context(s)
         + 0.5 * float(rank[i])
         - 0.3 * i / n
         for i, s in enumerate(sentences)
@@ -231,7 +280,7 @@ def _method_and_finding(sentences: list[str], rank: np.ndarray) -> tuple[int | N
         if result_cue[i] >= FINDING_MIN and cue_score(s, BACKGROUND_CUES) < 1.5
     ]
     finding = {
-        i: result_cue[i] - pointing_back(sentences[i]) + 0.5 * float(rank[i]) + 0.3 * i / n
+        i: result_cue[i] - leans_on_context(sentences[i]) + 0.5 * float(rank[i]) + 0.3 * i / n
         for i in results
     }
     method_i = max(range(n), key=lambda i: (method[i], -i))

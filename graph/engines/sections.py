@@ -5,6 +5,7 @@ came from; counts and years are facts of the request and cite nothing."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -35,8 +36,10 @@ from graph.engines.reading import (
     FINDING_CUES,
     FINDING_MIN,
     METHOD_CUES,
+    OTHER_WORK,
     cue_score,
     is_prose,
+    leans_on_context,
 )
 from graph.engines.support import verify
 from graph.engines.text import (
@@ -62,7 +65,8 @@ OPEN_CUES: tuple[tuple[str, float], ...] = (
     (r"\bnot (?:yet|well)\b", 1.5),
     (r"\b(?:challenge|challenges|challenging)\b", 1.5),
     (r"\blimitations?\b", 1.5),
-    (r"\b(?:unclear|unknown|unexplored|lacking|lack of)\b", 1.5),
+    (r"\b(?:unclear|unexplored|lacking|lack of)\b", 1.5),
+    (r"\bunknown\b", 0.5),
     (r"\b(?:research|knowledge) gaps?\b|\bgaps? in (?:the )?(?:literature|research)", 2.5),
     (r"^however\b|\bhowever,", 1.0),
 )
@@ -128,16 +132,17 @@ def overview(request: SectionRequest, sources: list[NotedSource]) -> SectionDraf
         for k in _frequent_keywords(sources, request.topic, 8)
         if not any(set(content_stems(k)) & set(content_stems(m)) for m in keywords)
     ][:4]
+    texts, titles = _running_texts(sources), [s.title for s in sources]
     if len(recurring) >= 2:
         scope.append(
             Sentence(
                 text=end(
                     "Recurring terms across these studies include "
-                    + join_list([vocabulary.restore(k, _running_texts(sources)) for k in recurring])
+                    + join_list([vocabulary.restore(k, texts, titles) for k in recurring])
                 )
             )
         )
-    central = _central(space, sources, 3)
+    central = sorted(_central(space, sources, 3), key=lambda s: (s.year or 9999, s.key))
     if len(sources) > 1 and central:
         chosen = [names[s.key] for s in central]
         scope.append(
@@ -199,6 +204,10 @@ def _venue_sentence(sources: Sequence[NotedSource]) -> str:
         return ""
     ranked = sorted(venues, key=lambda v: (-venues[v], v))
     frequent = [v for v in ranked if venues[v] >= 2][:3]
+    if len(frequent) == 1:
+        return end(
+            f"The most frequent venue is {frequent[0]}, with {_studies(venues[frequent[0]])}"
+        )
     if frequent:
         parts = [f"{v} ({_studies(venues[v])})" for v in frequent]
         return end(f"The most frequent venues are {join_list(parts)}")
@@ -212,10 +221,11 @@ def _timeline_sentence(years: list[int]) -> str:
     counts = Counter(years)
     busiest = max(counts, key=lambda y: (counts[y], y))
     later = sum(1 for y in years if y >= median)
-    return end(
-        f"Of the {len(years)} dated studies, {count_word(later)} appeared in {median} or "
-        f"later, and the busiest year is {busiest}, with {_studies(counts[busiest])}"
-    )
+    when = f"in {median}" if median == years[-1] else f"in {median} or later"
+    text = f"Of the {count_word(len(years))} dated studies, {count_word(later)} appeared {when}"
+    if counts[busiest] >= 2 and (busiest != median or counts[busiest] != later):
+        text += f", and the busiest year is {busiest}, with {_studies(counts[busiest])}"
+    return end(text)
 
 
 def _upper(text: str) -> str:
@@ -276,9 +286,12 @@ def _stated_gaps(sources: Sequence[NotedSource], limit: int) -> list[tuple[Noted
         best: tuple[float, str] | None = None
         for sentence in _sentences_of(source):
             score = cue_score(sentence, OPEN_CUES)
-            if score < 1.0:
+            if cue_score(sentence, METHOD_CUES) >= 2.5:
+                score -= 1.0
+            if score < 1.0 or not _quotable(sentence):
                 continue
             score += min(len(set(content_stems(sentence))), 12) / 12
+            score -= leans_on_context(sentence)
             if best is None or score > best[0]:
                 best = (score, sentence)
         if best:
@@ -333,20 +346,47 @@ def line_of_work(
 
 
 def _opening(label: str, members: list[NotedSource], names: dict[str, Name], turn: int) -> Sentence:
-    """The sentence that names the line of work and its sources. It cites the sources
-    whose text bears the label out; every source is cited again by its own sentences."""
-    keys = [s.key for s in members]
-    listed = name_list([names[k] for k in keys])
-    if len(members) == 1:
-        text = end(f"One study addresses {label}: {listed}")
-    else:
-        templates = (
-            f"A line of work on {label} comprises {listed}",
-            f"{_upper(_studies(len(members)))} address {label}: {listed}",
-            f"Work on {label} is represented by {listed}",
+    """The sentence that names the line of work and the sources whose text bears the
+    label out (naming a source cites it); the others are credited in their own sentences."""
+    backed = list(members)
+    while backed:
+        text = _opening_text(label, backed, len(members), names, turn)
+        still = [s for s in backed if supports(s, text)]
+        if still == backed:
+            break
+        backed = still
+    if not backed:
+        studies = _studies(len(members))
+        unnamed = (
+            f"{_upper(studies)} make up this line of work on {label}",
+            f"This line of work on {label} gathers {studies}",
+            f"{_upper(studies)} are grouped here under {label}",
         )
-        text = end(templates[turn % len(templates)])
-    return Sentence(text=text, citations=[s.key for s in members if supports(s, text)])
+        return Sentence(text=end(unnamed[turn % len(unnamed)]))
+    return Sentence(text=text, citations=[s.key for s in backed])
+
+
+def _opening_text(
+    label: str, named: list[NotedSource], total: int, names: dict[str, Name], turn: int
+) -> str:
+    listed = name_list([names[s.key] for s in named])
+    if len(named) < total:
+        plural = len(named) > 1 or names[named[0].key].plural
+        partial = (
+            f"Work on {label} includes {listed}",
+            f"{listed} {'deal' if plural else 'deals'} most directly with {label}",
+            f"Among these studies, {listed} {'bear' if plural else 'bears'} most directly on "
+            f"{label}",
+        )
+        return end(partial[turn % len(partial)])
+    if total == 1:
+        return end(f"One study addresses {label}: {listed}")
+    templates = (
+        f"A line of work on {label} comprises {listed}",
+        f"{_upper(_studies(total))} address {label}: {listed}",
+        f"Work on {label} is represented by {listed}",
+    )
+    return end(templates[turn % len(templates)])
 
 
 def _about_source(
@@ -360,10 +400,10 @@ def _about_source(
     """One or two sentences on what a source does and finds, credited to it."""
     notes = source.notes
     attribution = Attribution(turn)
-    method = notes.method or (notes.key_sentences[0] if notes.key_sentences else "")
-    finding = notes.finding if notes.finding != method else ""
-    if not method and not finding:
-        method = next(iter(_sentences_of(source)), "")
+    quotable = [s for s in [*notes.key_sentences, *_sentences_of(source)] if _quotable(s)]
+    method = notes.method if _quotable(notes.method) else ""
+    method = method or next(iter(quotable), "")
+    finding = notes.finding if notes.finding != method and _quotable(notes.finding) else ""
     if not method and not finding:
         text = f"{name.text} {'belong' if name.plural else 'belongs'} to this line of work"
         return [Sentence(text=end(text), citations=[source.key])]
@@ -385,6 +425,19 @@ def _about_source(
             Sentence(text=attribution.follow_up(second, name, vocabulary), citations=[source.key])
         )
     return sentences
+
+
+_STRUCTURAL = re.compile(
+    r"\b(?:the|this|our) (?:paper|article) (?:ends|concludes|closes|is (?:organi[sz]ed|structured))"
+    r"|\b(?:end|conclude|close)s? (?:the|this|our) (?:paper|article)\b|\bsections? \d",
+    re.I,
+)
+
+
+def _quotable(sentence: str) -> bool:
+    """Whether a source's sentence can be quoted under its name: it cites no other work
+    (whose citation the review could not resolve) and does not describe the paper's layout."""
+    return bool(sentence) and not OTHER_WORK.search(sentence) and not _STRUCTURAL.search(sentence)
 
 
 def _kind(sentence: str, role: str) -> str:
@@ -417,6 +470,9 @@ def _connect(
         lead = "More recently, "
     else:
         lead = ("", "In a related study, ", "Along similar lines, ", "", "Likewise, ")[turn % 5]
+        verb = sentence[len(name.text) :].split()[:1]
+        if lead == "In a related study, " and verb and verb[0].startswith("stud"):
+            lead = "Along similar lines, "
     return end(lead + sentence)
 
 
@@ -431,7 +487,9 @@ def _keyword_sets(
         for keyword in source.notes.keywords:
             stems = tuple(content_stems(keyword))
             if stems and not set(stems) <= topic_stems and nameable(keyword):
-                shown = vocabulary.restore(clean_latex(keyword), _running_texts([source]))
+                shown = vocabulary.restore(
+                    clean_latex(keyword), _running_texts([source]), [source.title]
+                )
                 terms.setdefault(stems, shown)
         result.append(terms)
     return result

@@ -1,10 +1,10 @@
 """Lexical claim verification: does the cited source say what the sentence says?
 
-The sentence's content words (stemmed, without the citation's author names and the
-writer's framing words) are matched against every sentence and every pair of adjacent
-sentences of the source. Coverage is weighted by how specific a word is within the
-source, and shared word pairs count extra, so a copied or closely paraphrased sentence
-scores near 1 and a sentence about something else scores low.
+The sentence's content words (stemmed, without narrative `@key` markers, written author
+names and the writer's framing words) are matched against every sentence and every pair
+of adjacent sentences of the source. Coverage is weighted by how specific a word is
+within the source, and shared word pairs count extra, so a copied or closely paraphrased
+sentence scores near 1 and a sentence about something else scores low.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graph.engines.base import SourceBrief, Verdict
+from graph.engines.base import NARRATIVE, SourceBrief, Verdict
 from graph.engines.prose import surname
 from graph.engines.text import (
     clean_latex,
     content_stems,
+    mend_hyphens,
     normalize_space,
     split_sentences,
     strip_references,
@@ -39,7 +40,7 @@ FRAMING_WORDS = frozenset(
         attention term terms recur recurs increasingly rare earlier since analysis also
         whereas unlike while along further authors author paper article contribution
         contributions representative include includes recurring theme themes use used
-        rarely
+        rarely deal deals directly bear bears among belong belongs make makes
         """
     )
 )
@@ -73,7 +74,8 @@ def _pairs(stems: list[str]) -> frozenset[tuple[str, str]]:
 @lru_cache(maxsize=64)
 def index(text: str) -> SourceIndex:
     """The source's sentences and sentence pairs, with in-source word specificity."""
-    sentences = [normalize_space(s) for s in split_sentences(strip_references(text))]
+    body = mend_hyphens(strip_references(text))
+    sentences = [normalize_space(s) for s in split_sentences(body)]
     sentences = [s for s in sentences if s]
     stems = [content_stems(clean_latex(s)) for s in sentences]
     df: Counter[str] = Counter()
@@ -96,12 +98,12 @@ def _name_stems(source: SourceBrief) -> set[str]:
 
 
 def _stems(text: str, names: set[str]) -> list[str]:
-    text = _NAMED_CITATION.sub(" ", text)
+    text = _NAMED_CITATION.sub(" ", NARRATIVE.sub(" ", text))
     return [s for s in content_stems(text) if s not in FRAMING_WORDS and s not in names]
 
 
 _CLAUSES = re.compile(
-    r"[;:]|,\s+(?=(?:while|whereas|but)\b|(?:[a-z]{1,3} )*[A-Z])|\s+while\s+|^[Ww]hereas\s+"
+    r"[;:]|,\s+(?=(?:while|whereas|but)\b|(?:[a-z]{1,3} )*[A-Z@])|\s+while\s+|^[Ww]hereas\s+"
 )
 
 
@@ -119,18 +121,26 @@ class Claim:
 def claim_of(sentence: str, source: SourceBrief) -> Claim:
     text = clean_latex(sentence)
     names = _name_stems(source)
-    cited = _NAMED_CITATION.findall(text)
     family = surname(source.authors[0]) if source.authors else ""
     year = str(source.year) if source.year else ""
-    names_source = bool(family) and any(family in c and year in c for c in cited)
+
+    def named(clause: str) -> bool:
+        """Whether a clause names the source: by its `@key`, or by written name and year."""
+        if source.key in NARRATIVE.findall(clause):
+            return True
+        written = _NAMED_CITATION.findall(NARRATIVE.sub(" ", clause))
+        return bool(family) and any(family in c and year in c for c in written)
+
+    count = len(set(NARRATIVE.findall(text))) + len(_NAMED_CITATION.findall(text))
+    names_source = named(text)
     candidates: list[list[str]] = []
-    if len(cited) > 1 and names_source:
+    if count > 1 and names_source:
         for clause in _CLAUSES.split(text):
-            if family in clause and year in clause:
+            if named(clause):
                 stems = _stems(clause, names)
                 if stems:
                     candidates.append(stems)
-    listing = len(cited) >= 3 and names_source and not candidates
+    listing = count >= 3 and names_source and not candidates
     return Claim(candidates or [_stems(text, names)], names_source, listing)
 
 

@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     ie if in indeed into is it its itself just least less many may me meanwhile might more
     moreover most mostly much must my myself namely neither never nevertheless next no nobody
     none nor not nothing now nowhere of off often on once one only onto or other others
-    otherwise our ours ourselves out over own per perhaps quite rather re same seem seemed
+    otherwise our ours ourselves out over own per perhaps quite rather re same seem seemed latter
     seeming seems several she should since so some somehow someone something sometime
     sometimes somewhere still such than that the their theirs them themselves then thence there
     thereafter thereby therefore therein thereupon these they this those though through
@@ -253,9 +253,59 @@ def clean_latex(text: str) -> str:
 
 
 def normalize_space(text: str) -> str:
-    """One line of text: hyphenated line breaks joined, runs of whitespace made one space."""
-    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text)
-    return _SPACE.sub(" ", text).strip()
+    """One line of text: words broken at line ends mended, runs of whitespace made one space."""
+    return _SPACE.sub(" ", mend_hyphens(text)).strip()
+
+
+_BROKEN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]+)-(?:[ \t]*\n[ \t]*|[ \t]+)([a-z]+)\b")
+_SUSPENDED = frozenset("and or nor to versus vs as than but".split())
+_FRAGMENT = re.compile(
+    r"^[a-z]{0,4}(?:tions?|sions?|ments?|ness|ity|ities|ances?|ences?|able|ible|ally|ical|"
+    r"ically|ives?|ively|ous|ously|ings?|ed|ers?|ures?|ogy|ogies|isms?|ists?|i[sz]e[sd]?|"
+    r"i[sz]ing|ary|ory|ial|ially|ual|ular|ated|ating|ations?|ators?|ants?|ents?|ques?|tics?)$"
+)
+"""The tail of a word split by a line-end hyphen ("experi- ments", "informa- tion")."""
+
+
+def mend_hyphens(text: str) -> str:
+    """Words that PDF extraction split at a line-end hyphen joined again: "ap- proach" ->
+    "approach", while "self- supervised" -> "self-supervised" and "two- and three-" stays.
+
+    The text is its own dictionary: a joined or hyphenated spelling it uses elsewhere wins.
+    Otherwise a bound prefix or a word fragment is joined and two whole words keep the hyphen.
+    """
+    if _BROKEN.search(text) is None:
+        return text
+    seen = {w.lower() for w in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", text)}
+
+    def mend(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        if tail in _SUSPENDED or len(head) == 1:
+            return match.group(0)
+        lower = head.lower()
+        if lower + tail in seen:
+            return head + tail
+        if f"{lower}-{tail}" in seen or any(c.isupper() or c.isdigit() for c in head[1:]):
+            return f"{head}-{tail}"
+        if lower in _BOUND_PREFIXES:
+            return head + tail
+        if lower in STOPWORDS or tail in STOPWORDS:
+            return f"{head}-{tail}"
+        known = stem_word(tail) in _KNOWN_STEMS
+        if _FRAGMENT.match(tail) and not known:
+            return head + tail
+        whole_head = len(head) >= 4 or stem_word(lower) in _KNOWN_STEMS
+        if whole_head and (len(tail) >= 4 or known):
+            return f"{head}-{tail}"
+        return head + tail
+
+    return _BROKEN.sub(mend, text)
+
+
+_BOUND_PREFIXES = frozenset(
+    "re co de un ex pre pro non sub dis mis anti multi semi inter intra over under".split()
+)
+"""Prefixes that join the word they open ("re- sults", "pre- trained", "non- linear")."""
 
 
 _REFERENCES_HEADING = re.compile(r"\n\s*(references|bibliography|literature cited)\s*\n", re.I)
@@ -346,15 +396,15 @@ def is_content(word: str) -> bool:
 
 COMMON_VERBS = frozenset(
     """
-    accept achieve adapt add adjust affect aggregate aim align allow analyse analyze answer
+    accept achieve adapt add adjust affect aggregate aim align allow analyse analyze answer ask
     apply approximate argue assess assign assume attain attempt augment avoid balance build
     calculate capture change choose claim classify collect combine compare compute concern
     conclude condition consider consist construct contain continue contribute control convert
     correct correspond create decide decrease define degrade demonstrate denote depend derive
     describe design detect determine develop differ discover discuss display distinguish
-    ensure enable encode enhance establish estimate evaluate examine exceed exhibit expand
+    ensure enable encode enhance establish estimate evaluate evolve examine exceed exhibit expand
     explain exploit explore express extend extract facilitate fail find fit focus follow
-    form generalize generalise generate give guide hallucinate handle help highlight
+    form generalize generalise generate give grow guide hallucinate handle help highlight
     identify illustrate
     implement improve include incorporate increase indicate induce infer inform integrate
     introduce investigate involve lead learn leverage limit link maintain make match measure
@@ -369,6 +419,10 @@ COMMON_VERBS = frozenset(
     """.split()
 )
 """Verbs common in research prose; their third-person forms ("retrieves") end no term."""
+
+
+_KNOWN_STEMS = frozenset(stem(w) for w in GENERIC_WORDS | COMMON_VERBS)
+"""Stems of common words: a hyphen-split piece with one of them is a whole word."""
 
 
 def third_person_verb(word: str) -> bool:

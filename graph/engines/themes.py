@@ -113,11 +113,16 @@ class TermSpace:
             ],
             dtype=bool,
         )
-        weights = np.array([{1: 1.0, 2: 1.8}.get(len(t), 2.0) for t in terms])
+        weights = np.array([{1: 1.0, 2: 1.8}.get(words_in(t), 2.0) for t in terms])
         return cls(terms, matrix.tocsr(), present.tocsr(), forms, labels, weights)
 
     def shown(self, term: Term) -> str:
         return self.forms.best(term)
+
+
+def words_in(term: Term) -> int:
+    """How many words a term counts as: a hyphenated compound ("re-ranking") counts two."""
+    return len(term) + (len(term) == 1 and "-" in term[0])
 
 
 WEAK_NOUNS = frozenset(
@@ -140,7 +145,15 @@ WEAK_NOUNS = frozenset(
     connection connections simulation simulations mechanism mechanisms output outputs
     in-control out-of-control univariate multivariate nonparametric parametric superior
     inferior robust novel similar different challenge challenges formula formulas moment
-    moments embedding
+    moments embedding text texts corpus corpora context contexts sentence sentences draft
+    drafts cost costs candidate candidates collection collections filter filters evidence
+    pair pairs window windows list lists dataset datasets benchmark benchmarks document
+    documents query queries answer answers token tokens index indexes indices prompt prompts
+    agent agents citation citations dimension dimensions domain domains node nodes relation
+    relations summary summaries passage passages database databases trillions billions
+    encoder encoders decoder decoders short long last first decade decades period periods
+    class classes power mean matrix matrices length lengths
+    millions position positions content contents input inputs item items user users
     """.split()
 )
 """Nouns too broad to name a theme on their own (fine inside a longer term)."""
@@ -152,13 +165,20 @@ _PLURALS = frozenset(
     "conditions effects reports searches features scales ranks matches".split()
 )
 """-s forms that, at the end of a term, are plural nouns rather than verbs."""
+_PARTICIPLES = frozenset(
+    "written given taken known shown seen done made chosen drawn grown driven broken built "
+    "found held kept led left lost met paid put read run set sent spent told thought won".split()
+)
+"""Irregular participles: a term never ends on one ("challenge dataset and written")."""
 
 
 def nameable(shown: str) -> bool:
     """Whether a term can name a theme: a noun phrase, not a lone adjective or broad noun."""
     tokens = shown.split()
     last = tokens[-1]
-    if last.lower().endswith("ed") and not last.isupper():
+    if last.lower().endswith("ed") and not last.isupper() or last.lower() in _PARTICIPLES:
+        return False
+    if len(tokens) == 2 and looks_adjective(tokens[0].lower()) and last.lower() in WEAK_NOUNS:
         return False
     if len(tokens) > 1 and third_person_verb(last.lower()) and last.lower() not in _PLURALS:
         return False
@@ -169,6 +189,8 @@ def nameable(shown: str) -> bool:
         return True
     lower = word.lower()
     if lower in WEAK_NOUNS or lower in GENERIC_WORDS or lower in COMMON_VERBS:
+        return False
+    if lower.endswith("ing") and word[:1].isupper():
         return False
     return not looks_adjective(lower) and not third_person_verb(lower)
 
@@ -205,7 +227,7 @@ def distinctive_terms(
     chosen: list[Term] = []
     for i in candidates:
         term = space.terms[i]
-        if any(set(term) & set(c) for c in chosen):
+        if any(overlaps(term, c) for c in chosen):
             continue
         chosen.append(term)
         if len(chosen) >= limit:
@@ -213,11 +235,21 @@ def distinctive_terms(
     return chosen
 
 
+def overlaps(a: Term, b: Term) -> bool:
+    """Whether two terms share a word, counting words of one family ("summar", "summari")
+    as one: stems that begin alike over five letters or more."""
+    return any(
+        x == y or min(len(x), len(y)) >= 5 and (x.startswith(y) or y.startswith(x))
+        for x in a
+        for y in b
+    )
+
+
 def name_for(space: TermSpace, terms: list[Term], taken: set[str]) -> str:
     """A heading from the best two terms ("Phase II Monitoring and Profile Data"),
     different from the headings already `taken`. Multi-word terms lead: they read as
     names, where a lone word ("Network") is kept for the second place."""
-    ordered = [t for t in terms if len(t) > 1] + [t for t in terms if len(t) == 1]
+    ordered = [t for t in terms if words_in(t) > 1] + [t for t in terms if words_in(t) == 1]
     shown = [space.shown(t) for t in ordered]
     pairs = [(a, b) for i, a in enumerate(shown) for b in shown[i + 1 : i + 3]]
     for a, b in pairs:
@@ -426,7 +458,7 @@ def rising_terms(
     chosen: list[Term] = []
     for i in candidates:
         term = space.terms[i]
-        if not any(set(term) & set(c) for c in [*chosen, *exclude]):
+        if not any(overlaps(term, c) for c in [*chosen, *exclude]):
             chosen.append(term)
         if len(chosen) >= limit:
             break
