@@ -93,7 +93,10 @@ def theme_section(theme: dict[str, Any], parts: list[dict[str, Any]]) -> Section
         )
         blocks = [b for p in chunks for b in draft_blocks(SectionDraft.model_validate(p["draft"]))]
         if blocks:
-            section.subsections.append(Section(title=group["label"], blocks=blocks))
+            label = group["label"]
+            if label.casefold() == theme["title"].casefold():
+                label = "Main lines of work"
+            section.subsections.append(Section(title=label, blocks=blocks))
     questions = [b for draft in overview for b in draft.bullets]
     if questions:
         section.subsections.append(
