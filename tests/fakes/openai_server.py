@@ -23,8 +23,10 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+
+from tests.fakes.local_server import LocalServer
 
 Mode = Literal["schema", "useless", "malformed", "truncated", "unfinished"]
 """How completions are answered:
@@ -76,7 +78,7 @@ class _Failure:
     retry_after: str | None
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalServer):
     """A chat completions server on 127.0.0.1 and a free port, served from a background thread.
 
     Use it as a context manager (or call `start()` and `stop()`) and give clients its
@@ -109,40 +111,11 @@ class FakeOpenAIServer:
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._counter = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # lifecycle
-
-    def start(self) -> FakeOpenAIServer:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """The `base_url` to give an OpenAI client: `http://127.0.0.1:PORT/v1`."""
-        if self._httpd is None:
-            raise RuntimeError("the fake OpenAI server is not running: call start() first")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{self.origin}/v1"
 
     # scripting and inspection
 
@@ -593,3 +566,6 @@ def _strict_problem(node: Any, context: tuple[str, ...], reject_defaults: bool) 
 
 def _error(message: str, kind: str, *, param: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": kind}}
+
+
+FakeOpenAIServer.handler = _Handler

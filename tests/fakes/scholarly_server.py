@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+from tests.fakes.local_server import LocalServer
 
 Provider = Literal["arxiv", "openalex", "crossref", "tavily"]
 PROVIDERS: tuple[Provider, ...] = ("arxiv", "openalex", "crossref", "tavily")
@@ -153,7 +154,7 @@ class _Failure:
     retry_after: str | None
 
 
-class FakeScholarlyServer:
+class FakeScholarlyServer(LocalServer):
     """The four APIs on 127.0.0.1 and a free port, served from a background thread."""
 
     def __init__(self, works: tuple[Work, ...] = WORKS, *, latency: float = 0.0) -> None:
@@ -163,38 +164,6 @@ class FakeScholarlyServer:
         self.requests: dict[Provider, list[LoggedRequest]] = {p: [] for p in PROVIDERS}
         self._failures: dict[Provider, list[_Failure]] = {p: [] for p in PROVIDERS}
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # lifecycle
-
-    def start(self) -> FakeScholarlyServer:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = _Server(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> FakeScholarlyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def origin(self) -> str:
-        assert self._httpd is not None, "start the server first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def url(self, provider: Provider) -> str:
         """The base URL a provider's environment variable takes."""
@@ -388,13 +357,6 @@ _MALFORMED: dict[Provider, tuple[str, bytes]] = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (a timeout test) is expected; anything else is reported."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeScholarlyServer
     protocol_version = "HTTP/1.1"
@@ -482,3 +444,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+FakeScholarlyServer.handler = _Handler
