@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -189,3 +190,55 @@ def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
     assert run["status"] == "budget_exhausted" and run["budget"] == "steps"
     assert (folder / "review.md").stat().st_size > 0
     assert run["sub_agents"] < 40
+
+
+class FlakyModel(FakeOpenAIServer):
+    """Garbles its notes on sources whose key starts with g or h; never answers on x."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._switch = threading.Lock()
+
+    def complete(self, body: dict, number: int) -> tuple[int, dict]:
+        text = str(body["messages"][-1].get("content"))
+        key = re.search(r'key="([^"]+)"', text) if NOTES_REQUEST in text else None
+        if key and key.group(1)[0] == "x":
+            time.sleep(6)
+        with self._switch:
+            self.mode = "malformed" if key and key.group(1)[0] in "gh" else "schema"
+            return super().complete(body, number)
+
+
+def test_failed_agents_end_the_command_with_a_warning_not_an_error(tmp_path: Path) -> None:
+    with FlakyModel() as server:
+        env = {
+            **os.environ,
+            "SWARM_MODEL": "fake-model",
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": "test-key",
+        }
+        done = swarm(
+            [
+                "run",
+                DEMO_PROMPT,
+                "--corpus",
+                str(DEMO_CORPUS),
+                "--db",
+                str(tmp_path / "db"),
+                "--out",
+                str(tmp_path / "out"),
+                "--format",
+                "md",
+                "--task-timeout",
+                "2",
+                "--quiet",
+            ],
+            env,
+        )
+        code = done.wait(timeout=300)
+    assert code == 0, done.stderr.read()
+    assert "warning:" in done.stderr.read()
+    run = json.loads(next((tmp_path / "out").glob("*/run.json")).read_text())
+    errors = " ".join(f["error"] for f in run["failures"])
+    assert run["status"] == "done" and run["failed_tasks"] >= 2
+    assert "AnswerError" in errors and "longer than 2 s" in errors
