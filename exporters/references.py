@@ -443,11 +443,6 @@ def _names_label(authors: list[str], conjunction: str = "&") -> str:
     return f"{families[0]} et al."
 
 
-def short_citation(authors: list[str], year: int | None) -> str:
-    """`Lewis et al., 2020`: a work named as APA names it in the text, without parentheses."""
-    return f"{_names_label(authors) or 'Anonymous'}, {year or 'n.d.'}"
-
-
 def _letter(index: int) -> str:
     """0 -> a, 25 -> z, 26 -> aa."""
     text = ""

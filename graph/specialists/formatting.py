@@ -29,7 +29,7 @@ from exporters.document import (
     Table,
     Text,
 )
-from exporters.references import short_citation
+from exporters.references import Bibliography
 from graph.config import Context
 from graph.engines.base import NARRATIVE, SectionDraft, Sentence
 from graph.specialists.subgraph import SpecialistState, build_specialist
@@ -105,15 +105,16 @@ def theme_section(theme: dict[str, Any], parts: list[dict[str, Any]]) -> Section
     return section
 
 
-def evidence_table(sources: list[dict[str, Any]], cited: set[str]) -> Table:
+def evidence_table(sources: list[dict[str, Any]], bibliography: Bibliography) -> Table:
+    """One row per cited source, labelled as the text cites it (`Xu et al. (2024a)`)."""
     rows = []
     for entry in sources:
-        if entry["key"] not in cited:
+        if entry["key"] not in bibliography:
             continue
         source, notes = entry["source"], entry.get("notes", {})
         rows.append(
             [
-                short_citation(source["authors"], source["year"]),
+                bibliography.cite([entry["key"]], narrative=True),
                 str(source["year"] or "n.d."),
                 notes.get("method", "")[:300],
                 notes.get("finding", "")[:300],
@@ -152,16 +153,13 @@ def assemble_document(payload: dict[str, Any]) -> Document:
         metadata=payload["metadata"],
     )
     cited = set(document.cited_keys())
-    document.sections.append(
-        Section(
-            title="Appendix: Evidence table", blocks=[evidence_table(payload["sources"], cited)]
-        )
-    )
     document.references = [
         Reference(key=entry["key"], **_reference_fields(entry["source"]))
         for entry in payload["sources"]
         if entry["key"] in cited
     ]
+    evidence = evidence_table(payload["sources"], Bibliography.of(document))
+    document.sections.append(Section(title="Appendix: Evidence table", blocks=[evidence]))
     return document
 
 

@@ -12,7 +12,6 @@ from exporters.references import (
     ordered_references,
     parse_name,
     reference_parts,
-    short_citation,
 )
 from graph.errors import SwarmError
 from tests.exporters.conftest import REFERENCES
@@ -135,14 +134,6 @@ def test_short_citation_names_the_first_work_and_counts_the_rest() -> None:
     assert bib.short_cite(["one", "two", "three"]) == "(Guu et al., 2020; +2)"
     ieee = Bibliography([ONE, TWO, THREE], "ieee", ["one", "two", "three"])
     assert ieee.short_cite(["one", "two", "three"]) == "[1]–[3]"
-
-
-def test_short_citation_names_a_work_without_a_reference_list() -> None:
-    assert short_citation(["Patrick Lewis", "Ethan Perez", "A. Piktus"], 2020) == (
-        "Lewis et al., 2020"
-    )
-    assert short_citation(["Guu, Kelvin", "Kenton Lee"], None) == "Guu & Lee, n.d."
-    assert short_citation([], 2021) == "Anonymous, 2021"
 
 
 def test_apa_narrative_citation_names_authors_in_the_text_with_and() -> None:
