@@ -59,8 +59,8 @@ def papers(tmp_path: Path) -> Path:
     (folder / "records.jsonl").write_text(
         json.dumps(
             {
-                "id": "0704.0001",
-                "title": "Prompt diphoton production",
+                "id": "2101.00001",
+                "title": "Photon pairs in a synthetic record",
                 "authors": ["C. Bal\\'azs"],
                 "year": 2007,
                 "abstract": "A calculation of $\\gamma\\gamma$ pairs.",

@@ -26,7 +26,7 @@ def test_folder_is_read_recursively_by_extension(papers: Path, tmp_path: Path) -
         "Sequential Bayesian Design",
         "Shewhart Charts Revisited",
         "A Survey of Degradation Models",
-        "Prompt diphoton production",
+        "Photon pairs in a synthetic record",
     }
     assert "Retrieval helps generation" in corpus.text("arxiv:2005.11401")
     assert corpus.get("doi:10.1000/charts.7").venue == "Journal of Quality"

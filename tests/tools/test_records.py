@@ -14,17 +14,17 @@ def test_json_lines_records_use_id_as_arxiv_id_and_skip_malformed_lines(write) -
         "abstracts.jsonl",
         json.dumps(
             {
-                "id": "0704.0001",
-                "title": "Prompt diphoton production",
+                "id": "2101.00001",
+                "title": "Photon pairs in a synthetic record",
                 "authors": ["C. Bal\\'azs", "E. L. Berger"],
                 "year": 2007,
                 "abstract": "Diphoton $\\gamma\\gamma$ pairs at the LHC.",
                 "categories": ["hep-ph"],
-                "doi": "10.1103/PhysRevD.76.013009",
+                "doi": "10.1000/synthetic.1",
             }
         )
         + "\n{not json\n\n"
-        + json.dumps({"id": "0704.0002", "title": "Sparsity", "authors": "A; B", "year": 2007})
+        + json.dumps({"id": "2101.00002", "title": "Sparsity", "authors": "A; B", "year": 2007})
         + "\n[1, 2]\n"
         + json.dumps({"id": "x", "abstract": "no title"})
         + "\n",
@@ -34,12 +34,12 @@ def test_json_lines_records_use_id_as_arxiv_id_and_skip_malformed_lines(write) -
 
     (first, text), (second, _) = entries
     assert first.authors == ["C. Balázs", "E. L. Berger"]
-    assert first.arxiv_id == "0704.0001"
-    assert first.identity == "doi:10.1103/physrevd.76.013009"
-    assert first.origin == f"{path}#0704.0001"
-    assert text == "Prompt diphoton production\n\nDiphoton γγ pairs at the LHC."
+    assert first.arxiv_id == "2101.00001"
+    assert first.identity == "doi:10.1000/synthetic.1"
+    assert first.origin == f"{path}#2101.00001"
+    assert text == "Photon pairs in a synthetic record\n\nDiphoton γγ pairs at the LHC."
     assert second.authors == ["A", "B"]
-    assert second.identity == "arxiv:0704.0002"
+    assert second.identity == "arxiv:2101.00002"
     assert second.abstract == ""
     assert set(skipped) == {f"{path}#2", f"{path}#5", f"{path}#x"}
     assert skipped[f"{path}#2"].startswith("invalid JSON")
