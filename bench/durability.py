@@ -62,6 +62,7 @@ from graph.engines.base import (
     Verdict,
 )
 from graph.engines.offline import OfflineEngine
+from graph.persistence import persistence
 from graph.resources import use_engine
 from graph.specialists.subgraph import SpecialistState, build_specialist
 from graph.state import ByKey
@@ -223,8 +224,8 @@ async def swarm_run(
     task (engine calls, and waits in sequence) and duration (between its checkpoints)."""
     use_engine(engine)
     try:
-        async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
-            compiled = builder.compile(checkpointer=saver)
+        async with persistence(str(db)) as stored:
+            compiled = builder.compile(checkpointer=stored.checkpointer, store=stored.store)
             config = context.run_config("fan-out")
             start = time.perf_counter()
             out = await compiled.ainvoke(
