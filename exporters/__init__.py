@@ -40,15 +40,21 @@ FILENAMES: dict[str, str] = {
 }
 
 
-def export(document: Document, folder: Path, formats: Iterable[str]) -> list[Path]:
-    """Write `document` in each of `formats` under `folder`; return the files in that order."""
+def check_formats(formats: Iterable[str]) -> list[str]:
+    """The formats, each once, in order; a SwarmError naming the valid ones for any other."""
     wanted = list(dict.fromkeys(formats))
     unknown = [name for name in wanted if name not in _WRITERS]
-    if unknown:
+    if unknown or not wanted:
         raise SwarmError(
-            f"unknown export format {', '.join(map(repr, unknown))}: "
+            f"unknown format {', '.join(map(repr, unknown)) or 'list (empty)'}: "
             f"choose from {', '.join(_WRITERS)}"
         )
+    return wanted
+
+
+def export(document: Document, folder: Path, formats: Iterable[str]) -> list[Path]:
+    """Write `document` in each of `formats` under `folder`; return the files in that order."""
+    wanted = check_formats(formats)
     check_style(document.style)
     folder = Path(folder)
     _check_figures(document, folder)

@@ -138,7 +138,7 @@ def link(ref: Reference) -> str | None:
 def check_style(style: str) -> str:
     """The style name, or a SwarmError naming the valid ones."""
     if style not in STYLES:
-        raise SwarmError(f"unknown reference style {style!r}: choose one of {', '.join(STYLES)}")
+        raise SwarmError(f"unknown style {style!r}: choose one of {', '.join(STYLES)}")
     return style
 
 

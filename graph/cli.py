@@ -19,9 +19,9 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 
-from exporters import FORMATS, export
+from exporters import FORMATS, check_formats, export
 from exporters.document import Document
-from exporters.references import STYLES
+from exporters.references import STYLES, check_style
 from graph.config import ENGINES, ON_UNSUPPORTED, Context
 from graph.errors import SwarmError
 from graph.persistence import RUNS, Persistence, persistence
@@ -34,13 +34,7 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 def parse_formats(value: str) -> list[str]:
-    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise SwarmError(
-            f"unknown format {', '.join(unknown) or repr(value)}: use any of {', '.join(FORMATS)}"
-        )
-    return formats
+    return check_formats(f.strip().lower() for f in value.split(",") if f.strip())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -217,12 +211,6 @@ def check_output_folder(out: str) -> Path:
     return folder
 
 
-def check_style(style: str) -> str:
-    if style.lower() not in STYLES:
-        raise SwarmError(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
-    return style.lower()
-
-
 def context_from(args: argparse.Namespace) -> Context:
     if not args.prompt.strip():
         raise SwarmError('empty prompt: say what the review is about, e.g. swarm run "RAG methods"')
@@ -240,7 +228,7 @@ def context_from(args: argparse.Namespace) -> Context:
         max_sources=args.max_sources,
         max_themes=args.max_themes,
         formats=parse_formats(args.format),
-        style=check_style(args.style),
+        style=check_style(args.style.lower()),
         engine=args.engine,
         on_unsupported=args.on_unsupported,
     )
@@ -466,7 +454,7 @@ async def export_run(args: argparse.Namespace) -> int:
         )
     document = Document.model_validate(values["document"])
     if args.style:
-        document.style = check_style(args.style)
+        document.style = check_style(args.style.lower())
     folder = check_output_folder(args.out) if args.out else Path(values["out_dir"])
     for path in await asyncio.to_thread(export, document, folder, formats):
         print(path)

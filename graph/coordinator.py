@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,7 @@ from graph.review import conflict_sentences, dedupe
 from graph.specialists.search import brief_fields
 from graph.specialists.writing import GROUP_SIZE
 from graph.state import SourceEntry, SwarmState, Task, TaskResult
+from tools.slug import slug
 from tools.source import Source, base_key
 
 PROBE_SIZE = 40
@@ -63,13 +62,6 @@ VERIFY_COUNTS = (
     "sentences_removed",
     "sentences_marked",
 )
-
-
-def slug(text: str, limit: int = 60) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-zA-Z0-9]+", " ", text).lower().split()
-    out = "-".join(words)[:limit].rstrip("-")
-    return out or "review"
 
 
 async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -101,7 +93,7 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
         "plan_review": "pending" if context.review_plan else "",
         "plan": planned.model_dump() | {"queries": queries[:MAX_QUERIES]},
         "started": time.time(),
-        "out_dir": str(Path(context.out) / slug(prompt)),
+        "out_dir": str(Path(context.out) / slug(prompt, "review")),
         "tasks": tasks,
         "counters": {
             "tokens_input": usage.input,

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -120,4 +121,18 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     subprocess.run(
         [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
         capture_output=True,
+    )
+
+
+def swarm_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`swarm ARGS` as a user runs it: a process of its own, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "graph.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

@@ -14,9 +14,7 @@ import asyncio
 import json
 import logging
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from graph.errors import SwarmError
 from tools import crossref, providers
 from tools.hits import Hit, merge_hits, rescaled
 from tools.http import HttpPolicy, ProviderError
+from tools.slug import slug
 from tools.source import Source
 from tools.web_search import KEY as TAVILY_KEY
 
@@ -109,7 +108,7 @@ def write_records(sources: Sequence[Source], out_dir: Path, query: str) -> Path:
         raise SwarmError(
             f"cannot create {out_dir}: {exc.strerror or exc}; choose another --out"
         ) from exc
-    path = out_dir / f"{_slug(query)}.jsonl"
+    path = out_dir / f"{slug(query, 'records')}.jsonl"
     retrieved = datetime.now(UTC).date().isoformat()
     lines = [json.dumps(record(s, query, retrieved), ensure_ascii=False) for s in sources]
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
@@ -174,9 +173,3 @@ async def _enriched(sources: list[Source], policy: HttpPolicy | None) -> list[So
     if failures:
         log.warning("crossref could not enrich %d of %d records", failures, len(sources))
     return enriched
-
-
-def _slug(text: str, limit: int = 60) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-zA-Z0-9]+", " ", ascii_text).lower().split()
-    return "-".join(words)[:limit].rstrip("-") or "records"

@@ -41,9 +41,7 @@ def test_unknown_format_is_refused_before_anything_is_written(
 ) -> None:
     with pytest.raises(SwarmError) as error:
         export(document, tmp_path / "out", ["md", "odt"])
-    assert str(error.value) == (
-        "unknown export format 'odt': choose from md, bib, docx, pdf, pptx, xlsx"
-    )
+    assert str(error.value) == ("unknown format 'odt': choose from md, bib, docx, pdf, pptx, xlsx")
     assert not (tmp_path / "out").exists()
 
 

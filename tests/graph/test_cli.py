@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from graph.cli import main
-from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO
+from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, swarm_cli
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -65,25 +63,16 @@ def test_unwritable_output_folder_fails_before_any_agent(
 def test_swarm_command_writes_the_demo_review(tmp_path: Path) -> None:
     """The README's main job, as a newcomer runs it: a subprocess of the installed command."""
     env = {**os.environ, "SWARM_DB": str(tmp_path / "runs.sqlite")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graph.cli",
-            "run",
-            DEMO_PROMPT,
-            "--corpus",
-            str(DEMO_CORPUS),
-            "--out",
-            str(tmp_path / "out"),
-            "--thread",
-            "demo-1",
-        ],
-        cwd=REPO,
+    done = swarm_cli(
+        "run",
+        DEMO_PROMPT,
+        "--corpus",
+        str(DEMO_CORPUS),
+        "--out",
+        str(tmp_path / "out"),
+        "--thread",
+        "demo-1",
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     folder = next((tmp_path / "out").iterdir())
@@ -98,25 +87,17 @@ def test_corpus_build_snapshots_live_sources_into_a_records_file(tmp_path: Path)
 
     with FakeScholarlyServer() as server:
         env = {**os.environ, **server.environ(), "SWARM_CACHE_DIR": str(tmp_path / "cache")}
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "graph.cli",
-                "corpus",
-                "build",
-                "retrieval augmented generation",
-                "--from",
-                "arxiv,openalex",
-                "--out",
-                str(tmp_path / "snap"),
-                "--limit",
-                "10",
-            ],
-            cwd=REPO,
+        done = swarm_cli(
+            "corpus",
+            "build",
+            "retrieval augmented generation",
+            "--from",
+            "arxiv,openalex",
+            "--out",
+            str(tmp_path / "snap"),
+            "--limit",
+            "10",
             env=env,
-            capture_output=True,
-            text=True,
             timeout=120,
         )
     assert done.returncode == 0, done.stderr

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import docx
@@ -19,7 +17,7 @@ from exporters.document import Document
 from exporters.references import Bibliography
 from graph.config import Context
 from graph.swarm import builder
-from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO
+from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, swarm_cli
 
 
 @pytest.fixture(scope="module")
@@ -137,23 +135,15 @@ def test_bad_format_or_style_fails_before_any_agent(tmp_path: Path) -> None:
         ("--format", "docx,odt", "md, bib, docx, pdf, pptx, xlsx"),
         ("--style", "mla", "apa, ieee"),
     ):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "graph.cli",
-                "run",
-                DEMO_PROMPT,
-                "--corpus",
-                str(DEMO_CORPUS),
-                "--out",
-                str(tmp_path),
-                flag,
-                value,
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
+        done = swarm_cli(
+            "run",
+            DEMO_PROMPT,
+            "--corpus",
+            str(DEMO_CORPUS),
+            "--out",
+            str(tmp_path),
+            flag,
+            value,
             timeout=120,
         )
         assert done.returncode != 0

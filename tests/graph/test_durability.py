@@ -22,7 +22,7 @@ from graph.engines.offline import OfflineEngine
 from graph.persistence import persistence
 from graph.resources import use_engine
 from graph.swarm import builder, graph
-from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO
+from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO, swarm_cli
 from tests.fakes.openai_server import FakeOpenAIServer
 
 NOTES_REQUEST = "Task: take reading notes on one source"
@@ -159,29 +159,20 @@ async def test_failing_and_hanging_agents_are_recorded_and_the_run_goes_on(
 
 
 def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graph.cli",
-            "run",
-            DEMO_PROMPT,
-            "--corpus",
-            str(DEMO_CORPUS),
-            "--out",
-            str(tmp_path / "out"),
-            "--db",
-            str(tmp_path / "runs.sqlite"),
-            "--max-steps",
-            "60",
-            "--format",
-            "md,bib",
-            "--quiet",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = swarm_cli(
+        "run",
+        DEMO_PROMPT,
+        "--corpus",
+        str(DEMO_CORPUS),
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        str(tmp_path / "runs.sqlite"),
+        "--max-steps",
+        "60",
+        "--format",
+        "md,bib",
+        "--quiet",
     )
     assert done.returncode == 0, done.stderr
     assert "budget ran out" in done.stderr
