@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 from exporters import FILENAMES
-from exporters.document import Document
+from exporters.document import Cite, Document, Paragraph, plain_text
 from graph import board
 from graph.config import Context
 from graph.engines.base import (
@@ -766,8 +766,6 @@ def run_summary(
     citations = 0
     words = 0
     if document:
-        from exporters.document import Cite, Paragraph, plain_text
-
         for block in document.all_blocks():
             runs = getattr(block, "runs", None) or [
                 run for item in getattr(block, "items", []) for run in item
