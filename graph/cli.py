@@ -253,6 +253,7 @@ class Progress:
         self.done: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.steps = 0
+        self.tokens = 0
         self.waves = 0
         self.title = ""
 
@@ -267,10 +268,12 @@ class Progress:
                 self.running[kind] -= 1
                 self.done[kind] += 1
                 self.steps += data.get("steps", 0)
+                self.tokens += data.get("tokens", 0)
             case "task_failed":
                 self.running[kind] -= 1
                 self.failed[kind] += 1
                 self.steps += data.get("steps", 0)
+                self.tokens += data.get("tokens", 0)
 
     def summary(self) -> str:
         return (
@@ -291,6 +294,7 @@ class Progress:
             "dots",
             text=f"{self.title or 'planning'}  ·  thread {self.thread_id}  ·  wave {self.waves}"
             f"  ·  {sum(self.done.values())} agents done  ·  {self.steps} steps"
+            f"  ·  {self.tokens:,} tokens"
             f"  ·  {elapsed:,.0f}s",
         )
         return Group(head, table)

@@ -146,6 +146,7 @@ def _report(kind: Kind) -> Step:
                 "kind": kind,
                 "skill": task["skill"],
                 "steps": result["steps"],
+                "tokens": int(result["usage"].get("input", 0) + result["usage"].get("output", 0)),
                 **({"error": result["error"]} if "error" in result else {}),
             }
         )

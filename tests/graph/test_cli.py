@@ -104,3 +104,21 @@ def test_corpus_build_snapshots_live_sources_into_a_records_file(tmp_path: Path)
     path = Path(done.stdout.strip())
     assert path.parent == tmp_path / "snap" and path.suffix == ".jsonl"
     assert len(path.read_text().splitlines()) >= 2
+
+
+def test_live_view_counts_agents_steps_and_tokens() -> None:
+    from rich.console import Console
+
+    from graph.cli import Progress
+
+    progress = Progress("t-1")
+    progress.event({"event": "task_started", "kind": "citation"})
+    progress.event({"event": "task_started", "kind": "citation"})
+    progress.event({"event": "task_finished", "kind": "citation", "steps": 4, "tokens": 1200})
+    progress.event({"event": "task_failed", "kind": "citation", "steps": 2, "tokens": 30})
+    console = Console(record=True, width=200)
+    console.print(progress.render())
+    text = console.export_text()
+    assert "1 agents done" in text and "6 steps" in text and "1,230 tokens" in text
+    row = next(line for line in text.splitlines() if line.startswith("citation"))
+    assert row.split()[1:] == ["0", "1", "1"]
