@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from exporters.document import Document, Reference
 from graph.errors import SwarmError
@@ -125,7 +125,15 @@ def venue_kind(ref: Reference) -> VenueKind:
     return "preprint" if ref.arxiv_id else "web"
 
 
-def link(ref: Reference) -> str | None:
+class Linkable(Protocol):
+    """A reference, a source or anything else that names a work by DOI, arXiv id or URL."""
+
+    doi: str | None
+    arxiv_id: str | None
+    url: str | None
+
+
+def link(ref: Linkable) -> str | None:
     """Where a reader finds the work: its DOI, else its arXiv page, else its URL."""
     if ref.doi:
         doi = re.sub(r"^(https?://)?(dx\.)?doi\.org/|^doi:\s*", "", ref.doi.strip(), flags=re.I)

@@ -20,6 +20,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 from exporters import FORMATS, check_formats, export
+from exporters.dataset import Dataset
+from exporters.dataset_files import DATASET_FILES, write_dataset
 from exporters.document import Document
 from exporters.references import STYLES, check_style
 from graph.config import ENGINES, ON_UNSUPPORTED, Context
@@ -125,6 +127,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="most sources kept after screening (default: 200)",
     )
     run.add_argument(
+        "--max-rows",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="most rows of a dataset, when the prompt asks for a table (default: 50000)",
+    )
+    run.add_argument(
         "--max-themes", type=int, default=8, metavar="N", help="most thematic sections (default: 8)"
     )
     run.add_argument(
@@ -165,7 +174,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--format",
         default=",".join(FORMATS),
         metavar="LIST",
-        help=f"comma-separated: {','.join(FORMATS)}",
+        help=f"comma-separated: {','.join(FORMATS)} (a dataset: dataset.xlsx and .csv)",
     )
     export.add_argument("--style", default=None, help=f"reference style: {', '.join(STYLES)}")
     export.add_argument(
@@ -226,6 +235,7 @@ def context_from(args: argparse.Namespace) -> Context:
         rps=args.rps,
         task_timeout=args.task_timeout,
         max_sources=args.max_sources,
+        max_rows=args.max_rows,
         max_themes=args.max_themes,
         formats=parse_formats(args.format),
         style=check_style(args.style.lower()),
@@ -445,12 +455,14 @@ async def show_run(args: argparse.Namespace) -> int:
 
 
 async def export_run(args: argparse.Namespace) -> int:
-    formats = parse_formats(args.format)
     async with persistence(args.db) as stored:
         await stored.run(args.thread)
         graph = builder.compile(checkpointer=stored.checkpointer, name="swarm")
         saved = await graph.aget_state({"configurable": {"thread_id": args.thread}})
     values = saved.values or {}
+    if values.get("dataset"):
+        return await export_dataset(args, values)
+    formats = parse_formats(args.format)
     if not values.get("document"):
         raise SwarmError(
             f"run {args.thread} has no document yet: "
@@ -461,6 +473,20 @@ async def export_run(args: argparse.Namespace) -> int:
         document.style = check_style(args.style.lower())
     folder = check_output_folder(args.out) if args.out else Path(values["out_dir"])
     for path in await asyncio.to_thread(export, document, folder, formats):
+        print(path)
+    return 0
+
+
+async def export_dataset(args: argparse.Namespace, values: dict[str, Any]) -> int:
+    """A dataset run's files again, from the rows its last export was given."""
+    exports = [t for t in values.get("tasks", {}).values() if t["skill"] == "dataset"]
+    if not exports:
+        raise SwarmError(
+            f"run {args.thread} has no rows yet: finish it first with `swarm resume {args.thread}`"
+        )
+    dataset = Dataset.model_validate(exports[0]["payload"]["dataset"])
+    folder = check_output_folder(args.out) if args.out else Path(values["out_dir"])
+    for path in await asyncio.to_thread(write_dataset, dataset, folder, DATASET_FILES):
         print(path)
     return 0
 
@@ -476,16 +502,23 @@ def report(final: dict[str, Any]) -> int:
     if run.get("status") == "budget_exhausted":
         console.print(
             f"[yellow]warning:[/] the {run['budget']} budget ran out: research stopped early and "
-            "the review was written from what was found"
+            f"the {run.get('deliverable', 'review')} was made from what was found"
         )
     if run.get("failed_tasks"):
         console.print(
             f"[yellow]warning:[/] {run['failed_tasks']} sub-agent task(s) failed; "
             "see failures in run.json"
         )
+    if run.get("deliverable") == "dataset":
+        made = (
+            f"{run['rows']:,} rows unique by {run['key']}, {len(run['columns'])} columns, "
+            f"{run['duplicates_dropped']:,} duplicates dropped, "
+            f"{run['type_errors']:,} cells failing their type left empty"
+        )
+    else:
+        made = f"{run['themes']} themes, {run['sources']} sources cited, {run['words']:,} words"
     console.print(
-        f"[green]done[/] {run['title']}: {run['themes']} themes, {run['sources']} sources cited, "
-        f"{run['words']:,} words, {run['sub_agents']} sub-agents "
+        f"[green]done[/] {run['title']}: {made}, {run['sub_agents']} sub-agents "
         f"(max {run['max_parallel']} at once), {run['wall_seconds']:.0f}s, engine {run['engine']}"
     )
     for path in run.get("files", []):

@@ -74,13 +74,23 @@ class Context:
         default=200,
         metadata={"description": "Most sources kept after screening."},
     )
+    max_rows: int = field(
+        default=50_000,
+        metadata={
+            "description": "Most rows of a dataset (a prompt asking for a table); a number of "
+            "rows in the prompt asks for fewer."
+        },
+    )
     max_themes: int = field(
         default=8,
         metadata={"description": "Most thematic sections in the review."},
     )
     formats: list[str] = field(
         default_factory=lambda: ["docx", "pdf", "pptx", "xlsx", "md", "bib"],
-        metadata={"description": "Files to write: docx, pdf, pptx, xlsx, md, bib."},
+        metadata={
+            "description": "Files of a review: docx, pdf, pptx, xlsx, md, bib. A dataset is "
+            "always written as dataset.xlsx and dataset.csv."
+        },
     )
     style: str = field(
         default="apa",
@@ -134,6 +144,8 @@ class Context:
             raise SwarmError(f"unknown --on-unsupported {self.on_unsupported!r}: use drop or mark")
         if self.max_sources < 1:
             raise SwarmError("--max-sources must be at least 1")
+        if self.max_rows < 1:
+            raise SwarmError("--max-rows must be at least 1")
         if isinstance(self.corpus, str):
             self.corpus = [self.corpus]
         if isinstance(self.sources, str):

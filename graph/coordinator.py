@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 from exporters import FILENAMES
+from exporters.dataset import Column, merge_duplicate
+from exporters.dataset_files import DATASET_FILES
 from exporters.document import Cite, Document, Paragraph, plain_text
 from graph import board
 from graph.config import Context
@@ -27,6 +31,7 @@ from graph.engines.base import (
     DraftParagraph,
     Group,
     NotedSource,
+    Plan,
     PlanRequest,
     RunFacts,
     SectionDraft,
@@ -40,6 +45,7 @@ from graph.engines.base import (
 from graph.errors import SwarmError
 from graph.resources import corpus_for, engine_for
 from graph.review import conflict_sentences, dedupe
+from graph.specialists.coding import PROVENANCE
 from graph.specialists.search import brief_fields
 from graph.specialists.writing import GROUP_SIZE
 from graph.state import SourceEntry, SwarmState, Task, TaskResult
@@ -47,6 +53,8 @@ from tools.slug import slug
 from tools.source import Source, base_key
 
 PROBE_SIZE = 40
+ROWS_PER_SHARD = 250
+ROW_STEPS = 5  # start, fetch, fill, check, report
 SEARCH_DEPTH = 40
 THEME_SEARCH_DEPTH = 15
 CITATION_BATCH = 1
@@ -79,21 +87,24 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
             PlanRequest(prompt=prompt, probe=probe, max_queries=MAX_QUERIES)
         )
     queries = list(dict.fromkeys([prompt, *(q.strip() for q in planned.queries if q.strip())]))
+    dataset = table_of(planned, context)
+    depth = dataset["rows"] if dataset else SEARCH_DEPTH
     tasks = {
         f"search-{n:03d}": board.task(
             f"search-{n:03d}",
             "search",
             "query",
-            {"query": q, "topic": planned.topic or prompt, "k": SEARCH_DEPTH},
+            {"query": q, "topic": planned.topic or prompt, "k": depth},
         )
         for n, q in enumerate(queries[:MAX_QUERIES])
     }
     runtime.stream_writer({"event": "planned", "queries": len(tasks), "title": planned.title})
     return {
-        "plan_review": "pending" if context.review_plan else "",
-        "plan": planned.model_dump() | {"queries": queries[:MAX_QUERIES]},
+        "plan_review": "pending" if context.review_plan and not dataset else "",
+        "plan": planned.model_dump(exclude={"dataset"}) | {"queries": queries[:MAX_QUERIES]},
+        "dataset": dataset,
         "started": time.time(),
-        "out_dir": str(Path(context.out) / slug(prompt, "review")),
+        "out_dir": str(Path(context.out) / slug(prompt, "dataset" if dataset else "review")),
         "tasks": tasks,
         "counters": {
             "tokens_input": usage.input,
@@ -102,6 +113,34 @@ async def plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
             "searched": len(corpus),
             "skipped_documents": len(corpus.stats.skipped),
         },
+    }
+
+
+def table_of(planned: Plan, context: Context) -> dict[str, Any]:
+    """The dataset the plan asks for, ready for the board ({} for a review): its columns with
+    a provenance column last, its key column, and how many rows to fill at most."""
+    spec = planned.dataset
+    if spec is None:
+        return {}
+    if not spec.columns:
+        raise SwarmError(
+            "the requested table names no columns: list them, e.g. 'with columns title, year'"
+        )
+    names = {c.name.casefold(): c.name for c in spec.columns}
+    key = names.get(spec.key.casefold(), spec.columns[0].name)
+    columns = list(spec.columns)
+    if PROVENANCE.casefold() not in names:
+        columns.append(
+            Column(
+                name=PROVENANCE, type="text", description="the source the row's values come from"
+            )
+        )
+    return {
+        "title": planned.title,
+        "subject": spec.subject or planned.topic,
+        "columns": [c.model_dump() for c in columns],
+        "key": key,
+        "rows": min(spec.rows or context.max_rows, context.max_rows),
     }
 
 
@@ -177,6 +216,8 @@ class Merge:
         self.tables: dict[str, dict[str, Any]] = dict(state.get("tables", {}))
         self.counters: dict[str, int] = dict(state.get("counters", {}))
         self.document: dict[str, Any] = state.get("document") or {}
+        self.dataset: dict[str, Any] = state.get("dataset") or {}
+        self.rows: dict[str, dict[str, Any]] = dict(state.get("rows", {}))
         self.budget: str = state.get("budget") or ""
         self.new_tasks: dict[str, Task] = {}
 
@@ -219,6 +260,8 @@ class Merge:
                     self.count(name, output.get(name, 0))
             case "tables":
                 self.tables.update(output["tables"])
+            case "rows":
+                self.absorb_rows(output)
             case "assemble":
                 self.document = output["document"]
             case "export":
@@ -245,6 +288,22 @@ class Merge:
             if output.get("theme"):
                 entry["theme_hint"] = output["theme"]
             self.sources[hit["identity"]] = entry
+
+    def absorb_rows(self, output: dict[str, Any]) -> None:
+        """Rows by key: a row whose key is already in keeps the better-ranked row, its empty
+        cells filled from the other."""
+        for key, row in output["rows"].items():
+            old = self.rows.get(key)
+            if old is not None:
+                self.count("duplicates_dropped")
+                first, later = (old, row) if old["rank"] <= row["rank"] else (row, old)
+                row = {
+                    "rank": first["rank"],
+                    "cells": merge_duplicate(first["cells"], later["cells"]),
+                }
+            self.rows[key] = row
+        for name in ("duplicates_dropped", "rows_without_key", "type_errors"):
+            self.count(name, output.get(name, 0))
 
     # board rules: what becomes possible after this wave
 
@@ -666,6 +725,60 @@ class Merge:
         }
         self.add(board.task("assemble", "formatting", "assemble", payload))
 
+    def plan_rows(self) -> None:
+        """After search: the matching sources, best first, split into shards by a stable hash
+        of their identity, one row-filling agent per shard."""
+        if board.of(self.tasks, skill="rows"):
+            return
+        if not board.finished(self.tasks, self.results, kind="search"):
+            return
+        matching = sorted(
+            (e for e in self.sources.values() if e["kept"]),
+            key=lambda e: (-e["score"], e["identity"]),
+        )[: self.dataset["rows"]]
+        shards = math.ceil(len(matching) / ROWS_PER_SHARD)
+        affordable = int(self.steps_left() // ROW_STEPS)
+        if affordable < shards:
+            self.budget = "steps"
+            shards = max(affordable, 1)
+            matching = matching[: shards * ROWS_PER_SHARD]
+        buckets: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
+        for rank, entry in enumerate(matching):
+            item = {"identity": entry["identity"], "rank": rank, "source": entry["source"]}
+            buckets[zlib.crc32(entry["identity"].encode()) % shards].append(item)
+        spec = {k: self.dataset[k] for k in ("subject", "columns", "key")}
+        for number, items in enumerate(buckets):
+            if items:
+                task_id = f"rows-{number:04d}"
+                self.add(board.task(task_id, "coding", "rows", {**spec, "items": items}))
+
+    def plan_dataset_exports(self) -> None:
+        """Once every shard is in: the merged rows, best-ranked first, to each dataset file."""
+        if board.of(self.tasks, skill="dataset") or not self.rows:
+            return
+        if not board.finished(self.tasks, self.results, skill="rows"):
+            return
+        rows = sorted(self.rows.values(), key=lambda r: r["rank"])
+        counters = self.counters
+        dataset = {
+            "title": self.dataset["title"],
+            "columns": self.dataset["columns"],
+            "key": self.dataset["key"],
+            "rows": [r["cells"] for r in rows],
+            "notes": {
+                "prompt": self.state["prompt"],
+                "rows": len(rows),
+                "duplicates dropped": int(counters.get("duplicates_dropped", 0)),
+                "rows without a key dropped": int(counters.get("rows_without_key", 0)),
+                "cells failing their type check (left empty)": int(counters.get("type_errors", 0)),
+                "engine": engine_for(self.context).name,
+                "date": time.strftime("%Y-%m-%d"),
+            },
+        }
+        for fmt in DATASET_FILES:
+            payload = {"dataset": dataset, "format": fmt, "out_dir": self.state["out_dir"]}
+            self.add(board.task(f"export-{fmt}", "formatting", "dataset", payload))
+
     def plan_exports(self) -> None:
         if not self.document or board.of(self.tasks, skill="export"):
             return
@@ -691,14 +804,18 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     work = Merge(state, runtime.context)
     for result in new:
         work.absorb(result)
-    work.plan_reading()
-    work.plan_outline()
-    work.plan_sections()
-    work.plan_tables()
-    work.plan_frame()
-    work.plan_verification()
-    work.plan_assembly(runtime)
-    work.plan_exports()
+    if work.dataset:
+        work.plan_rows()
+        work.plan_dataset_exports()
+    else:
+        work.plan_reading()
+        work.plan_outline()
+        work.plan_sections()
+        work.plan_tables()
+        work.plan_frame()
+        work.plan_verification()
+        work.plan_assembly(runtime)
+        work.plan_exports()
     wave = str(len(state.get("waves", {})))
     update: dict[str, Any] = {
         "merged": {r["task_id"]: True for r in new},
@@ -707,6 +824,7 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
         "sources": changed(state.get("sources", {}), work.sources),
         "drafts": changed(state.get("drafts", {}), work.drafts),
         "tables": changed(state.get("tables", {}), work.tables),
+        "rows": changed(state.get("rows", {}), work.rows),
         "counters": changed(state.get("counters", {}), work.counters),
     }
     if work.budget and not state.get("budget"):
@@ -779,11 +897,14 @@ def run_summary(
         if r["status"] == "failed"
     ]
     themes = len(state.get("outline", {}).get("themes", []))
+    dataset = state.get("dataset") or {}
+    rows = len(state.get("rows", {}))
     status = "no_relevant_sources"
-    if document:
+    if document or rows:
         status = "budget_exhausted" if state.get("budget") else "done"
     return {
         "thread_id": "",
+        "deliverable": "dataset" if dataset else "review",
         "status": status,
         "budget": state.get("budget") or None,
         "engine": engine_for(context).name,
@@ -795,7 +916,9 @@ def run_summary(
         "critical_steps": 2 + sum(1 + w["steps"] for w in waves),
         "sources_searched": counters.get("searched", 0),
         "sources_found": len(state.get("sources", {})),
-        "sources_kept": sum(1 for e in state.get("sources", {}).values() if e["key"]),
+        "sources_kept": sum(
+            1 for e in state.get("sources", {}).values() if (e["kept"] if dataset else e["key"])
+        ),
         "sources": len(cited),
         "citations": citations,
         "unresolved_citations": sum(1 for k in cited if k not in references),
@@ -803,6 +926,18 @@ def run_summary(
         **{name: int(counters.get(name, 0)) for name in VERIFY_COUNTS},
         "duplicates_removed": int(counters.get("duplicates_removed", 0)),
         "conflicts_noted": int(counters.get("conflicts_noted", 0)),
+        **(
+            {
+                "rows": rows,
+                "columns": [c["name"] for c in dataset["columns"]],
+                "key": dataset["key"],
+                "duplicates_dropped": int(counters.get("duplicates_dropped", 0)),
+                "rows_without_key": int(counters.get("rows_without_key", 0)),
+                "type_errors": int(counters.get("type_errors", 0)),
+            }
+            if dataset
+            else {}
+        ),
         "themes": themes,
         "sections": len(document.sections) if document else 0,
         "words": words,

@@ -125,6 +125,8 @@ class SwarmState(TypedDict):
     drafts: Annotated[dict[str, dict[str, Any]], ByKey]
     tables: Annotated[dict[str, dict[str, Any]], ByKey]
     document: dict[str, Any]
+    dataset: dict[str, Any]
+    rows: Annotated[dict[str, dict[str, Any]], ByKey]
     counters: Annotated[dict[str, float], ByKey]
     waves: Annotated[dict[str, dict[str, int]], ByKey]
     budget: str

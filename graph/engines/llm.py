@@ -31,12 +31,13 @@ from langchain_core.rate_limiters import InMemoryRateLimiter
 from langchain_core.runnables import Runnable
 from langchain_core.utils.json import parse_json_markdown
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from graph.engines.base import (
     ClaimRequest,
     CodeDraft,
     CodeRequest,
+    DatasetSpec,
     Engine,
     FrameRequest,
     NotedSource,
@@ -45,6 +46,10 @@ from graph.engines.base import (
     OutlineRequest,
     Plan,
     PlanRequest,
+    ReviewPlan,
+    Row,
+    Rows,
+    RowsRequest,
     Screening,
     ScreenRequest,
     SectionDraft,
@@ -55,6 +60,7 @@ from graph.engines.base import (
     Verdict,
     record_usage,
 )
+from graph.engines.datasets import asks_for_dataset
 from graph.engines.prices import Price, price_for
 from graph.errors import SwarmError
 
@@ -91,6 +97,8 @@ TEMPLATES = (
     "write_frame",
     "verify_claim",
     "write_code",
+    "scope_dataset",
+    "extract_rows",
     "json_answer",
 )
 
@@ -192,14 +200,19 @@ class LLMEngine(Engine):
     # the skills
 
     async def plan(self, request: PlanRequest) -> Plan:
-        probe = [self._brief(s, abstract_chars=800) for s in request.probe]
-        return await self._ask(
+        """The review's plan; for a prompt that asks for a table, also the table's columns."""
+        probe = "\n".join(self._brief(s, abstract_chars=800) for s in request.probe)
+        planned = await self._ask(
             "plan",
-            Plan,
+            ReviewPlan,
             prompt=request.prompt,
-            probe="\n".join(probe) or "(no sources looked at yet)",
+            probe=probe or "(no sources looked at yet)",
             max_queries=request.max_queries,
         )
+        dataset = None
+        if asks_for_dataset(request.prompt):
+            dataset = await self._ask("scope_dataset", DatasetSpec, prompt=request.prompt)
+        return Plan(**planned.model_dump(), dataset=dataset)
 
     async def screen(self, request: ScreenRequest) -> Screening:
         candidates = [
@@ -443,6 +456,39 @@ class LLMEngine(Engine):
         ]
         return self._brief(source, extra="\n".join(e for e in extra if e) or None)
 
+    async def extract_rows(self, request: RowsRequest) -> Rows:
+        columns = "\n".join(
+            f"- {_data(c.name)} ({c.type})" + (f": {_data(c.description)}" if c.description else "")
+            for c in request.columns
+        )
+        sources = [
+            self._brief(
+                s,
+                text=s.text,
+                extra="\n".join(
+                    f"{name}: {value}"
+                    for name, value in (("doi", s.doi), ("arxiv id", s.arxiv_id), ("url", s.url))
+                    if value
+                )
+                or None,
+            )
+            for s in request.sources
+        ]
+        answer = await self._ask(
+            "extract_rows",
+            rows_answer(tuple(c.name for c in request.columns)),
+            subject=_data(request.subject),
+            columns=columns,
+            sources="\n".join(sources) or "(none)",
+            keys=_keys(s.key for s in request.sources),
+        )
+        return Rows(
+            rows=[
+                Row(key=row.key, values={c.column: c.value for c in row.cells if c.value.strip()})
+                for row in answer.rows
+            ]
+        )
+
     async def write_code(self, request: CodeRequest) -> CodeDraft:
         figures = "\n".join(
             f"- {f.file}: {_data(f.chart)} (caption: {_data(f.caption)})" for f in request.figures
@@ -544,6 +590,22 @@ def _strict(node: dict[str, Any], defs: dict[str, Any], model: str) -> dict[str,
 _FENCE_MARK = re.compile(r"<(\s*/?\s*(?:source|section)\b)", re.IGNORECASE)
 _KEY_UNSAFE = re.compile(r'["<>\s]')
 _ATTRIBUTE_UNSAFE = re.compile(r'["<>\r\n]')
+
+
+@cache
+def rows_answer(columns: tuple[str, ...]) -> type[BaseModel]:
+    """The answer model for filling rows with these columns: cells name their column exactly."""
+    cell = create_model(
+        "Cell",
+        column=(Literal[columns], Field(description="the column's name, exactly as listed")),
+        value=(str, Field(description="the value as the source states it")),
+    )
+    row = create_model(
+        "FilledRow",
+        key=(str, Field(description="the source's key, exactly as in its marker")),
+        cells=(list[cell], Field(description="one cell per column the source answers")),
+    )
+    return create_model("FilledRows", rows=(list[row], Field(description="one row per source")))
 
 
 def _data(text: str) -> str:

@@ -23,6 +23,8 @@ from graph.engines.base import (
     OutlineRequest,
     Plan,
     PlanRequest,
+    Rows,
+    RowsRequest,
     Screening,
     ScreenRequest,
     SectionDraft,
@@ -30,6 +32,7 @@ from graph.engines.base import (
     SourceNotes,
     Verdict,
 )
+from graph.engines.datasets import fill_rows
 from graph.engines.frames import write_frame
 from graph.engines.planning import plan, screen
 from graph.engines.reading import read
@@ -67,3 +70,6 @@ class OfflineEngine(Engine):
 
     async def write_code(self, request: CodeRequest) -> CodeDraft:
         return analysis.write_code(request)
+
+    async def extract_rows(self, request: RowsRequest) -> Rows:
+        return await asyncio.to_thread(fill_rows, request)

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import re
 
-from graph.engines.base import Candidate, Plan, PlanRequest, Screening, ScreenRequest
+from graph.engines.base import (
+    Candidate,
+    DatasetSpec,
+    Plan,
+    PlanRequest,
+    Screening,
+    ScreenRequest,
+)
+from graph.engines.datasets import dataset_spec, dataset_title, row_subject
 from graph.engines.text import (
     STOPWORDS,
     clean_latex,
@@ -115,6 +123,8 @@ def facets(prompt: str) -> list[str]:
 
 
 def plan(request: PlanRequest) -> Plan:
+    if spec := dataset_spec(request.prompt):
+        return plan_dataset(request, spec)
     core = subject(request.prompt) or " ".join(topic_words(request.prompt)[:6])
     topic_terms = topic_words(core) or topic_words(request.prompt)
     if not topic_terms:
@@ -131,6 +141,26 @@ def plan(request: PlanRequest) -> Plan:
     queries += [f"{base} {f.lower()}" for f in facets(request.prompt)]
     queries += feedback_queries(base, request)
     return Plan(title=review_title(core), topic=base, queries=_unique(queries)[:limit])
+
+
+def plan_dataset(request: PlanRequest, spec: DatasetSpec) -> Plan:
+    """A table's plan: its subject as the topic, searched as the prompt words it and by the
+    facets the prompt names; every matching source becomes a row, so no feedback queries."""
+    core = row_subject(spec, "")
+    topic_terms = topic_words(core) or topic_words(request.prompt)
+    if not topic_terms:
+        raise SwarmError(
+            f"the prompt {request.prompt.strip()!r} names no subject for the table's rows: say "
+            f"what a row is, e.g. 'a table of control chart papers with columns title, year'"
+        )
+    topic = " ".join(topic_terms)
+    queries = [core.lower() or topic, *(f"{topic} {f.lower()}" for f in facets(request.prompt))]
+    return Plan(
+        title=dataset_title(spec, topic),
+        topic=topic,
+        queries=_unique(queries)[: max(1, request.max_queries)],
+        dataset=spec,
+    )
 
 
 def feedback_queries(core: str, request: PlanRequest) -> list[str]:
@@ -173,7 +203,8 @@ RELATIVE_SCORE = 0.25
 def screen(request: ScreenRequest) -> Screening:
     """Keys of candidates that score near the best and mention a topic word."""
     topic = set(content_stems(request.topic)) or set(content_stems(request.query))
-    best = max((c.score for c in request.candidates), default=0.0)
+    best = max((c.score for c in request.candidates), default=request.top_score)
+    best = max(best, request.top_score)
     keep: list[str] = []
     for candidate in request.candidates:
         if candidate.key in keep:

@@ -25,12 +25,15 @@ from typing import Any
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
+from exporters.dataset import Column, check_row, key_of, merge_duplicate
 from exporters.document import Chart, Figure, Table
+from exporters.references import link
 from graph.config import Context
-from graph.engines.base import CodeDraft, CodeRequest, Engine, FigureSpec
-from graph.resources import engine_for
+from graph.engines.base import CodeDraft, CodeRequest, Engine, FigureSpec, RowSource, RowsRequest
+from graph.resources import corpus_for, engine_for
 from graph.specialists.subgraph import SpecialistState, build_specialist
 from tools.sandbox import SandboxResult, run_python
+from tools.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ COLUMNS = {
     "venue": "the journal or conference it appeared in (empty when unknown)",
 }
 _PNG = b"\x89PNG\r\n\x1a\n"
+PROVENANCE = "source"
+"""The column a dataset's coordinator adds last: where each row's values come from."""
+MAX_PROBLEMS = 20
 
 
 def per_year(sources: list[dict[str, Any]]) -> Chart:
@@ -260,4 +266,93 @@ def collect(
     return placed
 
 
-graph = build_specialist("coding", {"tables": [tabulate, analyse]})
+# Dataset rows: one agent fills the rows of one shard of the matching sources.
+
+ROWS_PER_CALL = 8
+"""Sources one engine call fills rows for; a shard's calls run at once."""
+ROW_TEXT_CHARS = 8_000
+
+
+async def gather_texts(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Each source's text: the corpus document's, else its title and abstract."""
+    corpus = await corpus_for(runtime.context)
+    texts = {}
+    for item in state["task"]["payload"]["items"]:
+        source = Source.model_validate(item["source"])
+        identity = item["identity"]
+        whole = corpus.text(identity) if identity in corpus else ""
+        texts[identity] = (whole or f"{source.title}\n\n{source.abstract}")[:ROW_TEXT_CHARS]
+    return {"texts": texts}
+
+
+async def fill(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The engine fills one row per source, a few sources a call, all calls at once."""
+    payload = state["task"]["payload"]
+    texts = state["work"]["texts"]
+    columns = [Column.model_validate(c) for c in payload["columns"] if c["name"] != PROVENANCE]
+    sources = [
+        RowSource(
+            key=f"r{item['rank']}",
+            text=texts[item["identity"]],
+            **{
+                k: v
+                for k, v in item["source"].items()
+                if k in RowSource.model_fields and k not in ("key", "text")
+            },
+        )
+        for item in payload["items"]
+    ]
+    engine = engine_for(runtime.context)
+    answers = await asyncio.gather(
+        *(
+            engine.extract_rows(
+                RowsRequest(
+                    subject=payload["subject"],
+                    columns=columns,
+                    sources=sources[start : start + ROWS_PER_CALL],
+                )
+            )
+            for start in range(0, len(sources), ROWS_PER_CALL)
+        )
+    )
+    asked = {s.key for s in sources}
+    filled = {row.key: row.values for answer in answers for row in answer.rows if row.key in asked}
+    return {"filled": filled}
+
+
+async def check(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Every cell checked against its column's type (a failing cell is left empty and counted),
+    the source named in the provenance column, the rows keyed by their key column."""
+    payload = state["task"]["payload"]
+    columns = [Column.model_validate(c) for c in payload["columns"]]
+    key_column = next(c for c in columns if c.name == payload["key"])
+    filled = state["work"]["filled"]
+    rows: dict[str, dict[str, Any]] = {}
+    counts = {"type_errors": 0, "rows_without_key": 0, "duplicates_dropped": 0}
+    problems: list[str] = []
+    for item in payload["items"]:
+        values = dict(filled.get(f"r{item['rank']}", {}))
+        if any(c.name == PROVENANCE for c in columns):
+            values.setdefault(PROVENANCE, provenance(Source.model_validate(item["source"])))
+        cells, trouble = check_row(values, columns)
+        counts["type_errors"] += len(trouble)
+        problems += [f"row {item['rank'] + 1}: {t}" for t in trouble]
+        key = key_of(cells.get(key_column.name), key_column)
+        if not key:
+            counts["rows_without_key"] += 1
+        elif key in rows:
+            counts["duplicates_dropped"] += 1
+            rows[key]["cells"] = merge_duplicate(rows[key]["cells"], cells)
+        else:
+            rows[key] = {"rank": item["rank"], "cells": cells}
+    return {"output": {"rows": rows, **counts, "problems": problems[:MAX_PROBLEMS]}}
+
+
+def provenance(source: Source) -> str:
+    """Where a row comes from: the work's DOI or arXiv link, its URL, else its file locator."""
+    return link(source) or source.origin or source.title
+
+
+graph = build_specialist(
+    "coding", {"tables": [tabulate, analyse], "rows": [gather_texts, fill, check]}
+)

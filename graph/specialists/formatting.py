@@ -3,7 +3,8 @@
 Assembly puts the drafts in the order of the review (abstract, introduction,
 method, one section per theme with its lines of work and open questions,
 conclusion, evidence table) and keeps only references the text cites. Each
-export task renders one format, so formats render in parallel.
+export task renders one format, so formats render in parallel; a dataset's files
+render the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from exporters import export
+from exporters.dataset import Dataset
+from exporters.dataset_files import write_dataset
 from exporters.document import (
     Block,
     Bullets,
@@ -181,4 +184,15 @@ async def render(state: SpecialistState, runtime: Runtime[Context]) -> dict[str,
     return {"output": {"format": fmt, "file": str(written[0])}}
 
 
-graph = build_specialist("formatting", {"assemble": [assemble], "export": [render]})
+async def render_dataset(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    payload = state["task"]["payload"]
+    dataset = Dataset.model_validate(payload["dataset"])
+    fmt = payload["format"]
+    written = await asyncio.to_thread(write_dataset, dataset, Path(payload["out_dir"]), [fmt])
+    return {"output": {"format": fmt, "file": str(written[0])}}
+
+
+graph = build_specialist(
+    "formatting",
+    {"assemble": [assemble], "export": [render], "dataset": [render_dataset]},
+)

@@ -28,6 +28,9 @@ from tools.source import Source
 
 log = logging.getLogger(__name__)
 
+SCREEN_BATCH = 60
+"""Candidates one screening sees: a deep search (a dataset's) is screened in batches, at once."""
+
 
 class Found(NamedTuple):
     """What one search found: hits best first, and each failed backend with its reason."""
@@ -114,12 +117,22 @@ async def screen(state: SpecialistState, runtime: Runtime[Context]) -> dict[str,
     payload = state["task"]["payload"]
     found = [(Source.model_validate(s), score) for s, score in state["work"]["found"]]
     candidates = [Candidate(key=s.identity, score=score, **brief_fields(s)) for s, score in found]
-    keep: set[str] = set()
-    if candidates:
-        screening = await engine_for(runtime.context).screen(
-            ScreenRequest(topic=payload["topic"], query=payload["query"], candidates=candidates)
+    engine = engine_for(runtime.context)
+    top = max((c.score for c in candidates), default=0.0)
+    screenings = await asyncio.gather(
+        *(
+            engine.screen(
+                ScreenRequest(
+                    topic=payload["topic"],
+                    query=payload["query"],
+                    candidates=candidates[start : start + SCREEN_BATCH],
+                    top_score=top,
+                )
+            )
+            for start in range(0, len(candidates), SCREEN_BATCH)
         )
-        keep = set(screening.keep)
+    )
+    keep = {key for screening in screenings for key in screening.keep}
     hits = [
         {
             "identity": s.identity,

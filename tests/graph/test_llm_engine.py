@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
+from exporters.dataset import Column
 from graph.engines.base import (
     Candidate,
     ClaimRequest,
@@ -26,6 +27,10 @@ from graph.engines.base import (
     OutlineRequest,
     Plan,
     PlanRequest,
+    ReviewPlan,
+    Rows,
+    RowSource,
+    RowsRequest,
     RunFacts,
     Screening,
     ScreenRequest,
@@ -38,7 +43,7 @@ from graph.engines.base import (
     Verdict,
     metered,
 )
-from graph.engines.llm import AnswerError, LLMEngine, answer_schema
+from graph.engines.llm import AnswerError, LLMEngine, answer_schema, rows_answer
 from graph.engines.prices import KNOWN, Price, price_for
 from graph.errors import SwarmError
 from graph.specialists.subgraph import is_transient
@@ -134,7 +139,17 @@ async def ask_every_skill(engine: LLMEngine) -> dict[str, BaseModel]:
         "verify_claim": await engine.verify_claim(
             ClaimRequest(sentence="DPR beats BM25.", source=KARPUKHIN, text="Dense beats BM25.")
         ),
+        "extract_rows": await engine.extract_rows(
+            RowsRequest(
+                subject="dense retrievers",
+                columns=list(ROW_COLUMNS),
+                sources=[RowSource(**KARPUKHIN.model_dump(), text=f"DPR, 2020. {INJECTION}")],
+            )
+        ),
     }
+
+
+ROW_COLUMNS = (Column(name="title"), Column(name="year", type="year"))
 
 
 def cited_keys(answer: BaseModel) -> set[str]:
@@ -163,6 +178,12 @@ EXPECTED = {
     "write_section": SectionDraft,
     "write_frame": SectionDraft,
     "verify_claim": Verdict,
+    "extract_rows": Rows,
+}
+ASKED = {
+    **EXPECTED,
+    "plan": ReviewPlan,  # the table's columns are asked only when the prompt wants a table
+    "extract_rows": rows_answer(tuple(c.name for c in ROW_COLUMNS)),
 }
 
 
@@ -188,7 +209,7 @@ async def test_json_schema_method_asks_for_a_strict_schema_of_each_answer(
 ) -> None:
     await ask_every_skill(engine_for(server))
 
-    for request, answer in zip(server.completions, EXPECTED.values(), strict=True):
+    for request, answer in zip(server.completions, ASKED.values(), strict=True):
         spec = request.body["response_format"]["json_schema"]
         assert request.body["response_format"]["type"] == "json_schema"
         assert spec["name"] == answer.__name__
@@ -273,7 +294,9 @@ async def test_malformed_answer_raises_a_clear_error_and_still_counts_tokens(
     server.mode = "malformed"
     engine = engine_for(server, structured_output=method)
 
-    with pytest.raises(AnswerError, match=r"^llm:fake-model plan: the answer is not a valid Plan"):
+    with pytest.raises(
+        AnswerError, match=r"^llm:fake-model plan: the answer is not a valid ReviewPlan"
+    ):
         await engine.plan(PlanRequest(prompt="Review retrieval-augmented generation"))
     assert engine.usage().input == server.prompt_tokens > 0
     assert engine.usage().output == server.completion_tokens > 0
