@@ -40,14 +40,17 @@ FILENAMES: dict[str, str] = {
 }
 
 
-def check_formats(formats: Iterable[str]) -> list[str]:
-    """The formats, each once, in order; a SwarmError naming the valid ones for any other."""
+def check_formats(
+    formats: Iterable[str], known: Iterable[str] = _WRITERS, what: str = "format"
+) -> list[str]:
+    """The formats, each once, in order; a SwarmError naming the `known` ones for any other."""
+    known = list(known)
     wanted = list(dict.fromkeys(formats))
-    unknown = [name for name in wanted if name not in _WRITERS]
+    unknown = [name for name in wanted if name not in known]
     if unknown or not wanted:
         raise SwarmError(
-            f"unknown format {', '.join(map(repr, unknown)) or 'list (empty)'}: "
-            f"choose from {', '.join(_WRITERS)}"
+            f"unknown {what} {', '.join(map(repr, unknown)) or 'list (empty)'}: "
+            f"choose from {', '.join(known)}"
         )
     return wanted
 

@@ -25,8 +25,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from exporters import check_formats
 from exporters.dataset import Dataset
-from graph.errors import SwarmError
 
 DATASET_FILES: dict[str, str] = {"xlsx": "dataset.xlsx", "csv": "dataset.csv"}
 
@@ -44,14 +44,7 @@ Writer = Callable[[Dataset, Path], Path]
 
 def check_dataset_formats(formats: Iterable[str]) -> list[str]:
     """The formats, each once, in order; a SwarmError naming the valid ones for any other."""
-    wanted = list(dict.fromkeys(formats))
-    unknown = [name for name in wanted if name not in DATASET_FILES]
-    if unknown or not wanted:
-        raise SwarmError(
-            f"unknown dataset format {', '.join(map(repr, unknown)) or 'list (empty)'}: "
-            f"choose from {', '.join(DATASET_FILES)}"
-        )
-    return wanted
+    return check_formats(formats, DATASET_FILES, "dataset format")
 
 
 def write_dataset(dataset: Dataset, folder: Path, formats: Iterable[str]) -> list[Path]:

@@ -122,17 +122,25 @@ def facets(prompt: str) -> list[str]:
     return [p.strip() for p in parts if content_stems(p)][:6]
 
 
+def topic_of(core: str, prompt: str, missing: str) -> str:
+    """The topic words of `core` (else of the whole prompt); a SwarmError saying `missing`
+    when there are none."""
+    terms = topic_words(core) or topic_words(prompt)
+    if not terms:
+        raise SwarmError(f"the prompt {prompt.strip()!r} {missing}")
+    return " ".join(terms)
+
+
 def plan(request: PlanRequest) -> Plan:
     if spec := dataset_spec(request.prompt):
         return plan_dataset(request, spec)
     core = subject(request.prompt) or " ".join(topic_words(request.prompt)[:6])
-    topic_terms = topic_words(core) or topic_words(request.prompt)
-    if not topic_terms:
-        raise SwarmError(
-            f"the prompt {request.prompt.strip()!r} names no topic to review: say what the "
-            f"review is about, e.g. 'a literature review on control charts in manufacturing'"
-        )
-    topic = " ".join(topic_terms)
+    topic = topic_of(
+        core,
+        request.prompt,
+        "names no topic to review: say what the review is about, e.g. 'a literature review "
+        "on control charts in manufacturing'",
+    )
     core_query = core.lower() if core else topic
     limit = max(1, request.max_queries)
 
@@ -147,13 +155,12 @@ def plan_dataset(request: PlanRequest, spec: DatasetSpec) -> Plan:
     """A table's plan: its subject as the topic, searched as the prompt words it and by the
     facets the prompt names; every matching source becomes a row, so no feedback queries."""
     core = row_subject(spec, "")
-    topic_terms = topic_words(core) or topic_words(request.prompt)
-    if not topic_terms:
-        raise SwarmError(
-            f"the prompt {request.prompt.strip()!r} names no subject for the table's rows: say "
-            f"what a row is, e.g. 'a table of control chart papers with columns title, year'"
-        )
-    topic = " ".join(topic_terms)
+    topic = topic_of(
+        core,
+        request.prompt,
+        "names no subject for the table's rows: say what a row is, e.g. 'a table of control "
+        "chart papers with columns title, year'",
+    )
     queries = [core.lower() or topic, *(f"{topic} {f.lower()}" for f in facets(request.prompt))]
     return Plan(
         title=dataset_title(spec, topic),
