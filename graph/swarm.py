@@ -13,6 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from graph.config import Context
 from graph.coordinator import dispatch, finish, merge, plan, review_plan
 from graph.specialists import citation, coding, formatting, search, writing
+from graph.specialists.subgraph import sub_agent
 from graph.state import KINDS, SwarmInput, SwarmOutput, SwarmState
 
 SPECIALISTS = {
@@ -30,7 +31,7 @@ def build() -> StateGraph:
     )
     builder.add_node("plan", plan)
     for kind in KINDS:
-        builder.add_node(kind, SPECIALISTS[kind])
+        builder.add_node(kind, sub_agent(SPECIALISTS[kind]))
     builder.add_node("merge", merge)
     builder.add_node("review_plan", review_plan)
     builder.add_node("finish", finish)

@@ -2,7 +2,8 @@
 
 Each specialist receives one task (from a Send), runs its steps in order, and
 writes back only `results[task_id]`. A step that raises ends the task as failed
-with its error on the board; the run goes on without it.
+with its error on the board; the run goes on without it. The swarm runs each
+specialist through `sub_agent`, which checkpoints a task's result, not its every step.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.constants import CONF, CONFIG_KEY_CHECKPOINTER
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the server's schemas)
 
 from graph.config import Context
@@ -100,8 +104,14 @@ def agent_slots(runtime: Runtime[Context]) -> asyncio.Semaphore:
     return per_loop[thread]
 
 
-def _guarded(step: Step) -> Step:
-    async def run(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+def _guarded(
+    step: Step, then: Callable[[SpecialistState], str]
+) -> Callable[[SpecialistState, Runtime[Context]], Awaitable[Command[str]]]:
+    """`step` in an agent slot, retried when the error is transient; then on to `then(state)`,
+    or to report if it failed. The step routes itself: a route on an edge would read a
+    copy of the whole state after every step."""
+
+    async def run(state: SpecialistState, runtime: Runtime[Context]) -> Command[str]:
         context = runtime.context
         attempt = 0
         while True:
@@ -109,7 +119,8 @@ def _guarded(step: Step) -> Step:
                 with metered() as usage:
                     async with agent_slots(runtime):
                         work = await asyncio.wait_for(step(state, runtime), context.task_timeout)
-                return {"work": work, "steps": 1, "usage": usage.model_dump()}
+                update = {"work": work, "steps": 1, "usage": usage.model_dump()}
+                return Command(update=update, goto=then(state))
             except GraphBubbleUp:
                 raise
             except Exception as exc:  # recorded on the board as the task's failure
@@ -120,7 +131,8 @@ def _guarded(step: Step) -> Step:
                     attempt += 1
                     continue
                 log.warning("task %s failed in %s: %s", state["task"]["id"], step.__name__, exc)
-                return {"error": f"{type(exc).__name__}: {exc}", "steps": 1 + attempt}
+                error = f"{type(exc).__name__}: {exc}"
+                return Command(update={"error": error, "steps": 1 + attempt}, goto="report")
 
     run.__name__ = step.__name__
     return run
@@ -179,30 +191,46 @@ def build_specialist(
         input_schema=SpecialistInput,
         output_schema=SpecialistOutput,
     )
-    builder.add_node("start", _guarded(_announce(kind)))
-    builder.add_node("report", _report(kind))
-    builder.add_edge(START, "start")
-    firsts: dict[str, str] = {}
-    for skill, steps in routes.items():
-        names = [step.__name__ for step in steps]
-        firsts[skill] = names[0]
-        for step, name in zip(steps, names, strict=True):
-            builder.add_node(name, _guarded(step))
-        for here, then in zip(names, [*names[1:], "report"], strict=True):
-            builder.add_conditional_edges(here, _continue_to(then), [then, "report"])
+    firsts = {skill: steps[0].__name__ for skill, steps in routes.items()}
 
     def route_skill(state: SpecialistState) -> str:
-        if state.get("error"):
-            return "report"
         return firsts[state["task"]["skill"]]
 
-    builder.add_conditional_edges("start", route_skill, [*firsts.values(), "report"])
+    start = _guarded(_announce(kind), route_skill)
+    builder.add_node("start", start, destinations=(*firsts.values(), "report"))
+    builder.add_node("report", _report(kind))
+    builder.add_edge(START, "start")
+    for steps in routes.values():
+        names = [step.__name__ for step in steps]
+        for step, then in zip(steps, [*names[1:], "report"], strict=True):
+            destinations = tuple(dict.fromkeys([then, "report"]))
+            builder.add_node(step.__name__, _guarded(step, _to(then)), destinations=destinations)
     builder.add_edge("report", END)
     return builder.compile(name=kind)
 
 
-def _continue_to(then: str) -> Callable[[SpecialistState], str]:
+def _to(node: str) -> Callable[[SpecialistState], str]:
     def route(state: SpecialistState) -> str:
-        return "report" if state.get("error") else then
+        return node
 
     return route
+
+
+def sub_agent(
+    specialist: CompiledStateGraph[SpecialistState, Context, SpecialistInput, SpecialistOutput],
+) -> Callable[[SpecialistInput, RunnableConfig], Awaitable[SpecialistOutput]]:
+    """The specialist as a node of the swarm: a sub-agent checkpoints its result, not each step.
+
+    Run as a plain subgraph node, a durable run would save a checkpoint at every step of
+    every sub-agent (a 300-agent wave: some 1,200 saves through one connection). The
+    task's result is still saved the moment it finishes, which is what a resume needs:
+    finished sub-agents do not run again, one cut off mid-way starts over. The steps
+    still show in the graph: `get_graph(xray=1)` finds `specialist` in this closure.
+    """
+
+    async def run(task: SpecialistInput, config: RunnableConfig) -> SpecialistOutput:
+        # With no checkpointer to save to, LangGraph warns that `durability` has no effect.
+        saved = config[CONF].get(CONFIG_KEY_CHECKPOINTER) is not None
+        return await specialist.ainvoke(task, config, durability="exit" if saved else None)
+
+    return run

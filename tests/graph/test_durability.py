@@ -21,6 +21,7 @@ from graph.engines.base import NotesRequest, SourceNotes
 from graph.engines.offline import OfflineEngine
 from graph.persistence import persistence
 from graph.resources import use_engine
+from graph.state import KINDS
 from graph.swarm import builder, graph
 from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, REPO, swarm_cli
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -124,6 +125,28 @@ def test_resume_after_kill_skips_finished_agents(
     again = next((tmp_path / "killed").iterdir())
     assert (again / "review.md").read_text() == (whole / "review.md").read_text()
     assert (again / "references.bib").read_text() == (whole / "references.bib").read_text()
+
+
+async def test_sub_agents_checkpoint_their_results_not_their_steps(tmp_path: Path) -> None:
+    context = Context(corpus=[str(DEMO_CORPUS)], out=str(tmp_path / "out"), formats=["md"])
+    config = context.run_config("results")
+    async with persistence(str(tmp_path / "runs.sqlite")) as stored:
+        compiled = builder.compile(checkpointer=stored.checkpointer)
+        out = await compiled.ainvoke(
+            {"prompt": DEMO_PROMPT}, config, context=context, durability="sync"
+        )
+        saved = [c async for c in stored.checkpointer.alist(config)]
+        history = [s async for s in compiled.aget_state_history(config)]
+    assert out["run"]["status"] == "done"
+    assert {c.config["configurable"]["checkpoint_ns"] for c in saved} == {""}
+    saved_results = {
+        tid
+        for s in history
+        for task in s.tasks
+        if task.name in KINDS
+        for tid in task.result["results"]
+    }
+    assert len(saved_results) == out["run"]["sub_agents"]
 
 
 class UnreliableEngine(OfflineEngine):
