@@ -54,14 +54,14 @@ from tools.source import Source, base_key
 
 PROBE_SIZE = 40
 ROWS_PER_SHARD = 250
-ROW_STEPS = 5  # start, fetch, fill, check, report
+ROW_STEPS = 3  # gather texts, fill, check
 SEARCH_DEPTH = 40
 THEME_SEARCH_DEPTH = 15
 CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
 RESEARCH_SHARE = 0.75
-READ_STEPS = 4  # start, fetch, annotate, report
+READ_STEPS = 2  # fetch, annotate
 VERIFY_COUNTS = (
     "claims_checked",
     "claims_supported",

@@ -105,22 +105,31 @@ def agent_slots(runtime: Runtime[Context]) -> asyncio.Semaphore:
 
 
 def _guarded(
-    step: Step, then: Callable[[SpecialistState], str]
+    kind: Kind, step: Step, then: str, *, first: bool
 ) -> Callable[[SpecialistState, Runtime[Context]], Awaitable[Command[str]]]:
-    """`step` in an agent slot, retried when the error is transient; then on to `then(state)`,
-    or to report if it failed. The step routes itself: a route on an edge would read a
-    copy of the whole state after every step."""
+    """`step` in an agent slot, retried when the error is transient, then on to `then`.
+
+    The first step announces the task; the last one, or one that fails, writes the task's
+    result and ends it. Steps route themselves: a route on an edge, or a node of its own
+    for the announcement and the result, would cost every sub-agent more steps."""
 
     async def run(state: SpecialistState, runtime: Runtime[Context]) -> Command[str]:
         context = runtime.context
+        task = state["task"]
+        if first:
+            runtime.stream_writer(
+                {"event": "task_started", "task": task["id"], "kind": kind, "skill": task["skill"]}
+            )
         attempt = 0
         while True:
             try:
                 with metered() as usage:
                     async with agent_slots(runtime):
                         work = await asyncio.wait_for(step(state, runtime), context.task_timeout)
-                update = {"work": work, "steps": 1, "usage": usage.model_dump()}
-                return Command(update=update, goto=then(state))
+                update: dict[str, Any] = {"work": work, "steps": 1, "usage": usage.model_dump()}
+                if then == END:
+                    update["results"] = _result(kind, state, update, runtime)
+                return Command(update=update, goto=then)
             except GraphBubbleUp:
                 raise
             except Exception as exc:  # recorded on the board as the task's failure
@@ -130,52 +139,44 @@ def _guarded(
                     await asyncio.sleep(backoff(attempt))
                     attempt += 1
                     continue
-                log.warning("task %s failed in %s: %s", state["task"]["id"], step.__name__, exc)
-                error = f"{type(exc).__name__}: {exc}"
-                return Command(update={"error": error, "steps": 1 + attempt}, goto="report")
+                log.warning("task %s failed in %s: %s", task["id"], step.__name__, exc)
+                update = {"error": f"{type(exc).__name__}: {exc}", "steps": 1 + attempt}
+                update["results"] = _result(kind, state, update, runtime)
+                return Command(update=update, goto=END)
 
     run.__name__ = step.__name__
     return run
 
 
-def _report(kind: Kind) -> Step:
-    async def report(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-        task = state["task"]
-        result: TaskResult = {
-            "task_id": task["id"],
+def _result(
+    kind: Kind, state: SpecialistState, update: dict[str, Any], runtime: Runtime[Context]
+) -> dict[str, TaskResult]:
+    """The task's result from its state and its last step's update, announced on the stream."""
+    task = state["task"]
+    error = update.get("error")
+    usage = add_usage(state.get("usage"), update.get("usage"))
+    result: TaskResult = {
+        "task_id": task["id"],
+        "kind": kind,
+        "status": "failed" if error else "done",
+        "steps": state.get("steps", 0) + update["steps"],
+        "output": merge_by_key(state.get("work"), update.get("work")).get("output", {}),
+        "usage": usage,
+    }
+    if error:
+        result["error"] = error
+    runtime.stream_writer(
+        {
+            "event": "task_failed" if error else "task_finished",
+            "task": task["id"],
             "kind": kind,
-            "status": "failed" if state.get("error") else "done",
-            "steps": state.get("steps", 0) + 1,
-            "output": state.get("work", {}).get("output", {}),
-            "usage": state.get("usage") or {},
+            "skill": task["skill"],
+            "steps": result["steps"],
+            "tokens": int(usage.get("input", 0) + usage.get("output", 0)),
+            **({"error": error} if error else {}),
         }
-        if state.get("error"):
-            result["error"] = state["error"]
-        runtime.stream_writer(
-            {
-                "event": f"task_{result['status'] if result['status'] == 'failed' else 'finished'}",
-                "task": task["id"],
-                "kind": kind,
-                "skill": task["skill"],
-                "steps": result["steps"],
-                "tokens": int(result["usage"].get("input", 0) + result["usage"].get("output", 0)),
-                **({"error": result["error"]} if "error" in result else {}),
-            }
-        )
-        return {"results": {task["id"]: result}}
-
-    return report
-
-
-def _announce(kind: Kind) -> Step:
-    async def start(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-        task = state["task"]
-        runtime.stream_writer(
-            {"event": "task_started", "task": task["id"], "kind": kind, "skill": task["skill"]}
-        )
-        return {}
-
-    return start
+    )
+    return {task["id"]: result}
 
 
 def build_specialist(
@@ -196,24 +197,13 @@ def build_specialist(
     def route_skill(state: SpecialistState) -> str:
         return firsts[state["task"]["skill"]]
 
-    start = _guarded(_announce(kind), route_skill)
-    builder.add_node("start", start, destinations=(*firsts.values(), "report"))
-    builder.add_node("report", _report(kind))
-    builder.add_edge(START, "start")
+    builder.add_conditional_edges(START, route_skill, list(firsts.values()))
     for steps in routes.values():
         names = [step.__name__ for step in steps]
-        for step, then in zip(steps, [*names[1:], "report"], strict=True):
-            destinations = tuple(dict.fromkeys([then, "report"]))
-            builder.add_node(step.__name__, _guarded(step, _to(then)), destinations=destinations)
-    builder.add_edge("report", END)
+        for n, (step, then) in enumerate(zip(steps, [*names[1:], END], strict=True)):
+            node = _guarded(kind, step, then, first=n == 0)
+            builder.add_node(step.__name__, node, destinations=tuple(dict.fromkeys([then, END])))
     return builder.compile(name=kind)
-
-
-def _to(node: str) -> Callable[[SpecialistState], str]:
-    def route(state: SpecialistState) -> str:
-        return node
-
-    return route
 
 
 def sub_agent(
