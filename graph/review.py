@@ -9,7 +9,9 @@ one sentence per disagreeing pair of sources, citing both. Both are deterministi
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import combinations
@@ -54,15 +56,28 @@ def dedupe(drafts: list[SectionDraft]) -> int:
     """Remove near-duplicate sentences from `drafts` (in document order), in place.
 
     The first occurrence stays and gains the later one's citations; paragraphs left
-    empty go. Returns how many sentences were removed."""
+    empty go. Returns how many sentences were removed.
+
+    Only sentences that share a word of their prefixes are compared (prefix filtering:
+    with words ordered rarest first, two word sets whose Jaccard similarity reaches
+    DUPLICATE share a word among the first |A| - ceil(DUPLICATE * |A|) + 1 of each)."""
+    parts = [p.sentences for d in drafts for p in d.paragraphs] + [d.bullets for d in drafts]
+    wordings = {id(s): Wording.of(s.text) for part in parts for s in part}
+    frequency = Counter(w for wording in wordings.values() for w in wording.vocabulary)
     kept: list[tuple[Wording, Sentence]] = []
+    index: dict[str, list[int]] = defaultdict(list)
     removed = 0
 
     def first_of(sentence: Sentence) -> Sentence | None:
-        mine = Wording.of(sentence.text)
-        for theirs, earlier in kept:
+        mine = wordings[id(sentence)]
+        ordered = sorted(mine.vocabulary, key=lambda w: (frequency[w], w))
+        prefix = ordered[: len(ordered) - math.ceil(DUPLICATE * len(ordered)) + 1]
+        for n in sorted({n for word in prefix for n in index[word]}):
+            theirs, earlier = kept[n]
             if near_duplicate(mine, theirs):
                 return earlier
+        for word in prefix:
+            index[word].append(len(kept))
         kept.append((mine, sentence))
         return None
 
