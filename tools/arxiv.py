@@ -21,6 +21,9 @@ from tools.source import Source, normalize_arxiv_id, normalize_doi
 API_URL = "https://export.arxiv.org/api/query"
 ENV = "ARXIV_API_URL"
 MAX_RESULTS = 100
+"""Results asked for in one request."""
+MAX_DEPTH = 30_000
+"""The most results arXiv's API serves for one query, over all pages."""
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -45,18 +48,28 @@ def search_query(query: str) -> str:
 
 
 async def search(query: str, limit: int = 20, policy: HttpPolicy | None = None) -> list[Hit]:
-    """The best `limit` arXiv papers for `query`, best first, scored by rank."""
+    """The best `limit` arXiv papers for `query`, best first, scored by rank.
+
+    A deep search (a dataset's) pages through the results, `MAX_RESULTS` at a time, up to
+    the `MAX_DEPTH` arXiv serves for one query; the policy spaces the requests."""
     terms = search_query(query)
+    limit = min(limit, MAX_DEPTH)
     if not terms or limit <= 0:
         return []
-    params = {
-        "search_query": terms,
-        "start": 0,
-        "max_results": min(limit, MAX_RESULTS),
-        "sortBy": "relevance",
-        "sortOrder": "descending",
-    }
-    sources = await fetch("arxiv", api_url(), parse_response, params=params, policy=policy)
+    sources: list[Source] = []
+    while len(sources) < limit:
+        size = min(limit - len(sources), MAX_RESULTS)
+        params = {
+            "search_query": terms,
+            "start": len(sources),
+            "max_results": size,
+            "sortBy": "relevance",
+            "sortOrder": "descending",
+        }
+        page = await fetch("arxiv", api_url(), parse_response, params=params, policy=policy)
+        sources += page
+        if len(page) < size:
+            break
     return rank_scored(sources[:limit])
 
 

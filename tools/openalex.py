@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -38,13 +38,28 @@ async def search(query: str, limit: int = 20, policy: HttpPolicy | None = None) 
         params["mailto"] = mailto
     if key := os.environ.get("OPENALEX_API_KEY", "").strip():
         params["api_key"] = key
-    hits = await fetch(
-        "openalex", f"{api_url()}/works", parse_response, params=params, policy=policy
-    )
+    if limit > MAX_PER_PAGE:
+        params["cursor"] = "*"  # a deep search (a dataset's) pages on with OpenAlex's cursor
+    hits: list[Hit] = []
+    while len(hits) < limit:
+        page = await fetch(
+            "openalex", f"{api_url()}/works", parse_response, params=params, policy=policy
+        )
+        hits += page.hits
+        if not page.next_cursor or not page.hits or "cursor" not in params:
+            break
+        params = {**params, "cursor": page.next_cursor}
     return hits[:limit]
 
 
-def parse_response(response: httpx.Response) -> list[Hit]:
+class Page(NamedTuple):
+    """One page of works, and the cursor of the next page (None on the last)."""
+
+    hits: list[Hit]
+    next_cursor: str | None
+
+
+def parse_response(response: httpx.Response) -> Page:
     """The works of one page of results; ProviderError when the page is not one."""
     if not response.content.strip():
         raise ProviderError("openalex", "the response is empty")
@@ -62,9 +77,13 @@ def parse_response(response: httpx.Response) -> list[Hit]:
             sources.append(source)
             score = work.get("relevance_score")
             scores.append(float(score) if isinstance(score, int | float) else None)
+    meta = page.get("meta")
+    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+    cursor = cursor if isinstance(cursor, str) and cursor else None
     if sources and all(score is not None for score in scores):
-        return [(source, score or 0.0) for source, score in zip(sources, scores, strict=True)]
-    return rank_scored(sources)
+        hits = [(source, score or 0.0) for source, score in zip(sources, scores, strict=True)]
+        return Page(hits, cursor)
+    return Page(rank_scored(sources), cursor)
 
 
 def work_source(work: dict[str, Any]) -> Source | None:

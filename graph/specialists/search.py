@@ -28,6 +28,9 @@ from tools.source import Source
 
 log = logging.getLogger(__name__)
 
+MAX_LIVE_HITS = 2_000
+"""Most results one query reads from a live provider: a deep search (a dataset's) pages
+through them, and arXiv asks for three seconds between pages."""
 SCREEN_BATCH = 60
 """Candidates one screening sees: a deep search (a dataset's) is screened in batches, at once."""
 
@@ -68,7 +71,7 @@ async def search_sources(context: Context, query: str, k: int) -> Found:
     async def ask(name: str) -> list[Hit]:
         if name == "corpus":
             return await asyncio.to_thread(corpus.search, query, k)
-        return await providers.search(name, query, k, policy)
+        return await providers.search(name, query, min(k, MAX_LIVE_HITS), policy)
 
     answers = await asyncio.gather(*(ask(name) for name in names), return_exceptions=True)
     groups: list[list[Hit]] = []

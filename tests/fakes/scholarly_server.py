@@ -2,8 +2,10 @@
 
 Each API lives under its own path prefix and answers in its documented format:
 
-- `GET  /arxiv/api/query?search_query=all:(...)`  an Atom feed (arXiv's export API);
-- `GET  /openalex/works?search=...&per_page=N`   a page of works, abstracts as inverted indexes;
+- `GET  /arxiv/api/query?search_query=all:(...)&start=S&max_results=N`  an Atom feed (arXiv's
+  export API), a page of it;
+- `GET  /openalex/works?search=...&per_page=N[&cursor=C]`   a page of works, abstracts as
+  inverted indexes, the next page's cursor in `meta.next_cursor` when asked for by cursor;
 - `GET  /crossref/works/{doi}`                  a work record, or a plain-text 404;
 - `POST /tavily/search` (Bearer key)              Tavily's search JSON.
 
@@ -215,13 +217,13 @@ class FakeScholarlyServer(LocalServer):
         scored.sort()
         return [(work, float(-negative)) for negative, _, work in scored[:limit]]
 
-    def arxiv_feed(self, search_query: str, limit: int) -> bytes:
+    def arxiv_feed(self, search_query: str, limit: int, start: int = 0) -> bytes:
         inside = re.search(r"all:\((.*)\)", search_query)
         hits = (
             []
             if self.mode["arxiv"] == "no_results"
-            else self.matching(inside.group(1) if inside else search_query, limit)
-        )
+            else self.matching(inside.group(1) if inside else search_query, start + limit)
+        )[start:]
         entries = "".join(_atom_entry(work) for work, _ in hits if work.arxiv_id)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -231,17 +233,28 @@ class FakeScholarlyServer(LocalServer):
             f"<title>arXiv Query: {escape(search_query)}</title>"
             "<id>http://arxiv.org/api/fake</id><updated>2024-05-01T00:00:00-04:00</updated>"
             f"<opensearch:totalResults>{len(hits)}</opensearch:totalResults>"
-            "<opensearch:startIndex>0</opensearch:startIndex>"
+            f"<opensearch:startIndex>{start}</opensearch:startIndex>"
             f"<opensearch:itemsPerPage>{limit}</opensearch:itemsPerPage>"
             f"{entries}</feed>"
         ).encode()
 
-    def openalex_page(self, search: str, per_page: int) -> dict[str, Any]:
-        hits = [] if self.mode["openalex"] == "no_results" else self.matching(search, per_page)
+    def openalex_page(
+        self, search: str, per_page: int, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """A page of works; with a cursor ("*" first), the cursor of the next page in `meta`."""
+        start = 0 if cursor in (None, "*") else int(cursor)
+        found = [] if self.mode["openalex"] == "no_results" else self.matching(search, 10**9)
+        hits = found[start : start + per_page]
+        meta = {"count": len(found), "db_response_time_ms": 5, "page": 1, "per_page": per_page}
+        if cursor is not None:
+            meta = {**meta, "page": None, "next_cursor": None}
+            if start + per_page < len(found):
+                meta["next_cursor"] = str(start + per_page)
         return {
-            "meta": {"count": len(hits), "db_response_time_ms": 5, "page": 1, "per_page": per_page},
+            "meta": meta,
             "results": [
-                _openalex_work(work, score * 100.0, n) for n, (work, score) in enumerate(hits)
+                _openalex_work(work, score * 100.0, start + n)
+                for n, (work, score) in enumerate(hits)
             ],
             "group_by": [],
         }
@@ -402,14 +415,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "text/plain", b"not found")
             return
         limit = int(query.get("max_results", "10"))
-        feed = self.fake.arxiv_feed(query.get("search_query", ""), limit)
+        start = int(query.get("start", "0"))
+        feed = self.fake.arxiv_feed(query.get("search_query", ""), limit, start)
         self._send(200, "application/atom+xml; charset=UTF-8", feed)
 
     def _openalex(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         if not path.rstrip("/").endswith("/works") or "search" not in query:
             self._send(400, "application/json", b'{"error": "Invalid query"}')
             return
-        page = self.fake.openalex_page(query["search"], int(query.get("per_page", "25")))
+        page = self.fake.openalex_page(
+            query["search"], int(query.get("per_page", "25")), query.get("cursor")
+        )
         self._json(200, page)
 
     def _crossref(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:

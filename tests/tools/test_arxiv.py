@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.scholarly_server import FakeScholarlyServer
+from tests.fakes.scholarly_server import FakeScholarlyServer, Work
 from tools import arxiv
 from tools.http import HttpPolicy, ProviderError
 
@@ -122,3 +122,31 @@ async def test_an_api_that_does_not_answer_in_time_is_reported(
     with pytest.raises(ProviderError, match="arxiv: 127.0.0.1 did not answer in time"):
         await arxiv.search("retrieval", 5, policy)
     assert len(scholarly.requests["arxiv"]) == 2
+
+
+def chart_papers(count: int) -> tuple[Work, ...]:
+    return tuple(
+        Work(
+            title=f"Control chart design {n}",
+            authors=("Ann Lee",),
+            year=2000 + n % 25,
+            abstract="A control chart for monitoring a process.",
+            arxiv_id=f"2101.{n:05d}",
+        )
+        for n in range(count)
+    )
+
+
+async def test_a_deep_search_pages_through_the_results(
+    monkeypatch: pytest.MonkeyPatch, policy: HttpPolicy
+) -> None:
+    with FakeScholarlyServer(chart_papers(250)) as server:
+        monkeypatch.setenv("ARXIV_API_URL", server.url("arxiv"))
+        hits = await arxiv.search("control chart", 230, policy)
+        asked = [(r.query["start"], r.query["max_results"]) for r in server.requests["arxiv"]]
+        everything = await arxiv.search("control chart", 1000, policy)
+
+    assert asked == [("0", "100"), ("100", "100"), ("200", "30")]
+    assert len(hits) == 230 == len({s.identity for s, _ in hits})
+    assert [s.title for s, _ in hits[:2]] == ["Control chart design 0", "Control chart design 1"]
+    assert len(everything) == 250  # a short page is the last one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.scholarly_server import FakeScholarlyServer
+from tests.fakes.scholarly_server import FakeScholarlyServer, Work
 from tools import openalex
 from tools.http import HttpPolicy, ProviderError
 
@@ -97,3 +97,25 @@ async def test_second_search_is_served_from_the_disk_cache(
 def test_an_inverted_index_reads_back_in_order() -> None:
     assert openalex.abstract({"world": [1, 3], "hello": [0, 2]}) == "hello world hello world"
     assert openalex.abstract(None) == ""
+
+
+async def test_a_deep_search_pages_on_with_the_cursor(
+    monkeypatch: pytest.MonkeyPatch, policy: HttpPolicy
+) -> None:
+    works = tuple(
+        Work(
+            title=f"Design of experiments study {n}",
+            authors=("Ann Lee",),
+            year=2010 + n % 10,
+            abstract="Optimal design of experiments for regression.",
+            doi=f"10.5555/doe.{n}",
+        )
+        for n in range(450)
+    )
+    with FakeScholarlyServer(works) as server:
+        monkeypatch.setenv("OPENALEX_API_URL", server.url("openalex"))
+        hits = await openalex.search("design of experiments", 420, policy)
+        cursors = [r.query.get("cursor") for r in server.requests["openalex"]]
+
+    assert cursors == ["*", "200", "400"]
+    assert len(hits) == 420 == len({s.identity for s, _ in hits})
