@@ -529,7 +529,14 @@ class Merge:
         )
 
     def plan_tables(self) -> None:
+        """The bibliography's tables and figures, in the run's longest wave.
+
+        Its agent spends its time in the sandbox rather than waiting on a model, and a wave
+        lasts as long as its slowest agent: beside the one-call section writers it would
+        hold their wave, beside the citation checkers (many calls each) it holds nothing."""
         if board.of(self.tasks, skill="tables") or not self._themes_written():
+            return
+        if self.context.verify and not self._drafted():
             return
         theme_of = {k: t["id"] for t in self.outline["themes"] for k in t["keys"]}
         rows = [
@@ -599,6 +606,13 @@ class Merge:
             )
         )
 
+    def _drafted(self) -> bool:
+        """Every part of the review is written: sections, frame and method."""
+        return all(
+            board.finished(self.tasks, self.results, skill=skill)
+            for skill in ("section", "frame", "method")
+        )
+
     def _representatives(self, theme: dict[str, Any], limit: int = 3) -> list[str]:
         scored = sorted(
             (k for k in theme["keys"]),
@@ -614,10 +628,7 @@ class Merge:
         part's citations (the citations a merge added included)."""
         if not self.context.verify or board.of(self.tasks, skill="verify"):
             return
-        if not all(
-            board.finished(self.tasks, self.results, skill=skill)
-            for skill in ("section", "frame", "method")
-        ):
+        if not self._drafted():
             return
         by_key = {e["key"]: i for i, e in self.sources.items() if e["key"]}
         themes = {t["id"]: t for t in self.outline.get("themes", [])}
