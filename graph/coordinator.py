@@ -53,7 +53,8 @@ from tools.slug import slug
 from tools.source import Source, base_key
 
 PROBE_SIZE = 40
-ROWS_PER_SHARD = 250
+MIN_SHARD_ROWS = 10
+"""Fewest rows one row-filling agent gets: a table is split over up to `max_agents` agents."""
 ROW_STEPS = 3  # gather texts, fill, check
 SEARCH_DEPTH = 40
 THEME_SEARCH_DEPTH = 15
@@ -738,7 +739,8 @@ class Merge:
 
     def plan_rows(self) -> None:
         """After search: the matching sources, best first, split into shards by a stable hash
-        of their identity, one row-filling agent per shard."""
+        of their identity, one row-filling agent per shard, as many agents as may run at once
+        (fewer when the step budget is short: a shard costs steps, not a row)."""
         if board.of(self.tasks, skill="rows"):
             return
         if not board.finished(self.tasks, self.results, kind="search"):
@@ -747,12 +749,8 @@ class Merge:
             (e for e in self.sources.values() if e["kept"]),
             key=lambda e: (-e["score"], e["identity"]),
         )[: self.dataset["rows"]]
-        shards = math.ceil(len(matching) / ROWS_PER_SHARD)
-        affordable = int(self.steps_left() // ROW_STEPS)
-        if affordable < shards:
-            self.budget = "steps"
-            shards = max(affordable, 1)
-            matching = matching[: shards * ROWS_PER_SHARD]
+        wanted = min(self.context.max_agents, math.ceil(len(matching) / MIN_SHARD_ROWS))
+        shards = max(1, min(wanted, int(self.steps_left() // ROW_STEPS)))
         buckets: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
         for rank, entry in enumerate(matching):
             item = {"identity": entry["identity"], "rank": rank, "source": entry["source"]}
