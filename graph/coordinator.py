@@ -45,7 +45,7 @@ from graph.engines.base import (
 from graph.errors import SwarmError
 from graph.resources import corpus_for, engine_for
 from graph.review import conflict_sentences, dedupe
-from graph.specialists.coding import PROVENANCE
+from graph.specialists.coding import MAX_PROBLEMS, PROVENANCE
 from graph.specialists.search import brief_fields
 from graph.specialists.writing import GROUP_SIZE
 from graph.state import SourceEntry, SwarmState, Task, TaskResult
@@ -943,6 +943,12 @@ def run_summary(
                 "duplicates_dropped": int(counters.get("duplicates_dropped", 0)),
                 "rows_without_key": int(counters.get("rows_without_key", 0)),
                 "type_errors": int(counters.get("type_errors", 0)),
+                "type_problems": [
+                    problem
+                    for tid, r in sorted(results.items())
+                    if tid.startswith("rows-")
+                    for problem in r["output"].get("problems", [])
+                ][:MAX_PROBLEMS],
             }
             if dataset
             else {}

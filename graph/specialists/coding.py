@@ -332,8 +332,8 @@ async def check(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, 
     problems: list[str] = []
     for item in payload["items"]:
         values = dict(filled.get(f"r{item['rank']}", {}))
-        if any(c.name == PROVENANCE for c in columns):
-            values.setdefault(PROVENANCE, provenance(Source.model_validate(item["source"])))
+        if any(c.name == PROVENANCE for c in columns):  # from the source, never the engine
+            values[PROVENANCE] = provenance(Source.model_validate(item["source"]))
         cells, trouble = check_row(values, columns)
         counts["type_errors"] += len(trouble)
         problems += [f"row {item['rank'] + 1}: {t}" for t in trouble]

@@ -215,6 +215,7 @@ async def test_llm_engine_scopes_the_table_and_fills_rows_over_http(
     assert len({r["title"] for r in rows}) == len(rows)
     assert not any(r["title"] == "Work r999999" for r in rows)  # a key it was not given
     assert run["type_errors"] >= 1 and sum(1 for r in rows if r["year"] == "") == run["type_errors"]
+    assert any("year" in problem and "soon" in problem for problem in run["type_problems"])
     assert all(r["source"] for r in rows)  # provenance comes from the source, not the model
 
 
