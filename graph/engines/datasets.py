@@ -79,9 +79,20 @@ ROW_NOUNS = frozenset(
 )
 
 
+_REVIEW = re.compile(
+    r"\b(?:review|survey|overview|report|synthesis|state[- ]of[- ]the[- ]art)\b"
+    r"(?!\s+(?:papers?|articles?|studies|works?)\b)",
+    re.I,
+)
+"""A written deliverable; "survey papers" names what rows are, not what to write."""
+
+
 def asks_for_dataset(prompt: str) -> bool:
-    """Whether the prompt asks for a table of rows rather than a written review."""
-    return bool(_ASKS.search(prompt))
+    """Whether the prompt asks for a table of rows rather than a written review: it names a
+    table before it names any review ("a review of RAG with a table of methods" is a review)."""
+    table = _ASKS.search(prompt)
+    review = _REVIEW.search(prompt)
+    return bool(table) and (review is None or table.start() < review.start())
 
 
 def dataset_spec(prompt: str) -> DatasetSpec | None:

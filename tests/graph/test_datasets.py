@@ -56,6 +56,12 @@ def test_a_table_request_is_read_into_typed_columns_and_a_key() -> None:
 def test_a_review_prompt_asks_for_no_table() -> None:
     assert dataset_spec("A literature review on retrieval-augmented generation") is None
     assert dataset_spec("Survey dense retrieval methods, focusing on data sets") is None
+    assert dataset_spec("A literature review of RAG with a table of methods and benchmarks") is None
+    assert dataset_spec("Review RAG, including a list of open problems") is None
+    survey_papers = dataset_spec(
+        "A dataset of survey papers on retrieval, with columns title, year"
+    )
+    assert survey_papers is not None and survey_papers.subject == "survey papers on retrieval"
 
 
 def test_offline_rows_come_from_the_source_alone() -> None:
