@@ -62,7 +62,7 @@ CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
 RESEARCH_SHARE = 0.75
-READ_STEPS = 2  # fetch, annotate
+READ_STEPS = 1  # read
 VERIFY_COUNTS = (
     "claims_checked",
     "claims_supported",

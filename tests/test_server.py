@@ -178,7 +178,7 @@ async def test_assistant_serves_the_swarm_with_its_specialists_inside(server: Se
     assert all(any(node.startswith(f"{kind}:") for node in nodes) for kind in KINDS)
     steps = {
         "search:retrieve",
-        "citation:fetch",
+        "citation:read",
         "writing:draft",
         "formatting:render",
         "coding:fill",

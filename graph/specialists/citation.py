@@ -34,25 +34,12 @@ from graph.specialists.subgraph import SpecialistState, build_specialist
 MAX_TEXT_CHARS = 40_000
 
 
-async def fetch(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Each source's text: the corpus document's, or for a live source its abstract or snippet."""
-    corpus = await corpus_for(runtime.context)
-    items = state["task"]["payload"]["items"]
-    texts = {
-        item["identity"]: (
-            corpus.text(item["identity"])
-            if item["identity"] in corpus
-            else f"{item['brief']['title']}\n\n{item['brief'].get('abstract') or ''}".strip()
-        )[:MAX_TEXT_CHARS]
-        for item in items
-    }
-    return {"texts": texts}
-
-
-async def annotate(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def read(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Notes on each source, taken from its text: the corpus document's, or for a live
+    source its abstract or snippet."""
     payload = state["task"]["payload"]
+    corpus = await corpus_for(runtime.context)
     engine = engine_for(runtime.context)
-    texts = state["work"]["texts"]
     items = payload["items"]
     notes = await asyncio.gather(
         *(
@@ -60,7 +47,7 @@ async def annotate(state: SpecialistState, runtime: Runtime[Context]) -> dict[st
                 NotesRequest(
                     topic=payload["topic"],
                     source=SourceBrief.model_validate(item["brief"]),
-                    text=texts[item["identity"]],
+                    text=source_text(corpus, item["identity"], item["brief"]),
                 )
             )
             for item in items
@@ -211,4 +198,4 @@ async def check_claims(state: SpecialistState, runtime: Runtime[Context]) -> dic
     return {"output": {"draft": draft.model_dump(), **check.counts()}}
 
 
-graph = build_specialist("citation", {"read": [fetch, annotate], "verify": [check_claims]})
+graph = build_specialist("citation", {"read": [read], "verify": [check_claims]})

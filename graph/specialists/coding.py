@@ -31,6 +31,7 @@ from exporters.references import link
 from graph.config import Context
 from graph.engines.base import CodeDraft, CodeRequest, Engine, FigureSpec, RowSource, RowsRequest
 from graph.resources import corpus_for, engine_for
+from graph.specialists.citation import source_text
 from graph.specialists.subgraph import SpecialistState, build_specialist
 from tools.sandbox import SandboxResult, run_python
 from tools.source import Source
@@ -276,12 +277,11 @@ ROW_TEXT_CHARS = 8_000
 async def gather_texts(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Each source's text: the corpus document's, else its title and abstract."""
     corpus = await corpus_for(runtime.context)
-    texts = {}
-    for item in state["task"]["payload"]["items"]:
-        source = Source.model_validate(item["source"])
-        identity = item["identity"]
-        whole = corpus.text(identity) if identity in corpus else ""
-        texts[identity] = (whole or f"{source.title}\n\n{source.abstract}")[:ROW_TEXT_CHARS]
+    items = state["task"]["payload"]["items"]
+    texts = {
+        item["identity"]: source_text(corpus, item["identity"], item["source"])[:ROW_TEXT_CHARS]
+        for item in items
+    }
     return {"texts": texts}
 
 

@@ -192,7 +192,7 @@ def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
         "--db",
         str(tmp_path / "runs.sqlite"),
         "--max-steps",
-        "60",
+        "50",
         "--format",
         "md,bib",
         "--quiet",
@@ -203,7 +203,7 @@ def test_small_step_budget_ends_gracefully_with_files(tmp_path: Path) -> None:
     run = json.loads((folder / "run.json").read_text())
     assert run["status"] == "budget_exhausted" and run["budget"] == "steps"
     assert (folder / "review.md").stat().st_size > 0
-    assert run["sub_agents"] < 40
+    assert run["sub_agents"] < 60  # the whole demo review takes some 90 sub-agents
 
 
 class FlakyModel(FakeOpenAIServer):

@@ -33,7 +33,7 @@ def test_graph_shows_each_specialists_own_nodes() -> None:
     for inner in (
         "search:retrieve",
         "search:screen",
-        "citation:annotate",
+        "citation:read",
         "writing:cluster",
         "writing:draft",
         "coding:tabulate",
