@@ -43,6 +43,7 @@ from langgraph.types import Send
 from pydantic import BaseModel
 
 from graph import board
+from graph.cli import run_async
 from graph.config import Context
 from graph.engines.base import (
     ClaimRequest,
@@ -525,4 +526,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_async(main())  # the event loop `swarm` runs on

@@ -10,6 +10,7 @@ process, so many parallel agents search one index.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -219,6 +220,9 @@ def load_corpus(paths: CorpusPaths, cache_dir: Path | None = None) -> Corpus:
     with _LOADING:
         if (corpus := _LOADED.get(key)) is None:
             corpus = _LOADED[key] = Corpus._open(files, key, _describe(paths), cache_dir)
+            # The index lives as long as the process: move it, and everything loaded so far,
+            # out of the collector's reach, or each full collection walks it again.
+            gc.freeze()
     return corpus
 
 
