@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cached_property
 
 from exporters.dataset import Column, infer_type
 from exporters.references import link
@@ -163,34 +164,29 @@ Filler = Callable[[RowSource, "Reading"], object]
 
 
 class Reading:
-    """A source's reading notes and sentences, computed once and only when a column needs them."""
+    """A source's text, sentences and reading notes, each worked out once and only when a
+    column needs it."""
 
     def __init__(self, subject: str, source: RowSource) -> None:
         self.subject = subject
         self.source = source
-        self._notes: SourceNotes | None = None
-        self._sentences: list[str] | None = None
 
-    @property
+    @cached_property
     def text(self) -> str:
         return clean_latex(self.source.text or f"{self.source.title}. {self.source.abstract}")
 
-    @property
+    @cached_property
     def notes(self) -> SourceNotes:
-        if self._notes is None:
-            self._notes = read(self.subject, self.source.title, self.text)
-        return self._notes
+        return read(self.subject, self.source.title, self.text)
 
-    @property
+    @cached_property
     def sentences(self) -> list[str]:
-        if self._sentences is None:
-            self._sentences = split_sentences(self.text)
-        return self._sentences
+        return split_sentences(self.text)
 
 
-def _first_sentence(reading: Reading) -> str | None:
-    notes = reading.notes
-    return (notes.key_sentences or reading.sentences or [None])[0]
+def _summary(source: RowSource, reading: Reading) -> str | None:
+    """The source's most central sentence, else its first."""
+    return (reading.notes.key_sentences or reading.sentences or [None])[0]
 
 
 _FIELDS: dict[str, Filler] = {
@@ -203,7 +199,7 @@ _FIELDS: dict[str, Filler] = {
     "arxiv": lambda s, r: s.arxiv_id,
     "url": lambda s, r: link(s),
     "abstract": lambda s, r: s.abstract or None,
-    "summary": _first_sentence,
+    "summary": _summary,
     "keywords": lambda s, r: r.notes.keywords,
     "method": lambda s, r: r.notes.method or None,
     "finding": lambda s, r: r.notes.finding or None,

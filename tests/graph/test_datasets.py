@@ -89,6 +89,13 @@ def test_offline_rows_come_from_the_source_alone() -> None:
     assert row.values["url"] == "https://doi.org/10.18653/v1/2020.emnlp-main.550"
     assert {"Natural Questions", "TriviaQA"} <= set(row.values["datasets"])
     assert "venue" not in row.values  # the source names none: the cell stays empty
+    read_columns = [Column(name=n) for n in ("summary", "method", "keywords", "training")]
+    request = RowsRequest(subject="dense retrieval", columns=read_columns, sources=[source])
+    (read_row,) = fill_rows(request).rows
+    assert read_row.values["summary"] in source.text
+    assert "dense passage retriever" in read_row.values["method"]
+    assert read_row.values["keywords"]
+    assert "trained" in read_row.values["training"]  # a column named by a word of the text
     assert named_datasets(["We thank our colleagues."]) == []
     own = named_datasets(["We evaluate DPR on the TriviaQA benchmark."], "Passage Retrieval (DPR)")
     assert own == ["TriviaQA"]  # the source's own method is not its data
