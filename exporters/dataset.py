@@ -88,7 +88,10 @@ _TYPE_WORDS: list[tuple[ColumnType, re.Pattern[str]]] = [
             r"\b(score|accuracy|rate|ratio|percentage|percent|pct|f1|precision|recall|auc"
             r"|bleu|rouge|mean|average|median|perplexity|speedup)\b",
         ),
-        ("date", r"\b(date|published|updated|created|modified|released|submitted)\b"),
+        (
+            "date",
+            r"\b(date|published(?! (?:in|by)\b)|updated|created|modified|released|submitted)\b",
+        ),
         ("url", r"\b(url|urls|link|links|homepage|website|pdf|repo|repository|github)\b"),
         (
             "list",

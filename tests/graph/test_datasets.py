@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from exporters.dataset import Column
+from exporters.dataset import Column, check_row, infer_type
 from graph.config import Context
 from graph.engines.base import RowSource, RowsRequest
-from graph.engines.datasets import dataset_spec, fill_rows, named_datasets
+from graph.engines.datasets import _BY_NAME, dataset_spec, fill_rows, named_datasets
 from graph.swarm import graph
 from tests.conftest import DEMO_CORPUS, swarm_cli
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -247,3 +247,24 @@ def test_swarm_command_makes_a_dataset_and_exports_it_again(tmp_path: Path) -> N
     again = swarm_cli("export", "t1", env=env)
     assert again.returncode == 0, again.stderr
     assert csv_file.read_bytes() == first
+
+
+def test_every_column_name_the_offline_engine_knows_fills_from_a_source() -> None:
+    source = RowSource(
+        key="r0",
+        title="Adaptive EWMA charts",
+        authors=["Ann Lee"],
+        year=2019,
+        venue="Technometrics",
+        doi="10.1080/00401706.2019.1",
+        arxiv_id="1901.00001",
+        abstract="We propose an adaptive EWMA chart. It detects shifts faster on the "
+        "Tennessee Eastman benchmark dataset.",
+    )
+    names = sorted(_BY_NAME)
+    columns = [Column(name=n, type=infer_type(n)) for n in names]
+    request = RowsRequest(subject="control charts", columns=columns, sources=[source])
+    (row,) = fill_rows(request).rows
+    cells, problems = check_row(row.values, columns)
+    assert problems == []
+    assert sum(1 for value in cells.values() if value not in (None, [])) >= len(names) * 3 // 4
