@@ -2,7 +2,9 @@
 
 `Dataset` is the contract between the graph and the file renderers (`dataset_files.py`).
 `check_value` and `check_row` turn what an agent wrote into the column's type, or say in
-one line why they cannot; `key_of` and `unique_rows` merge shards by a key column.
+one line why they cannot. `key_of` identifies a row by its key cell; `merge_duplicate` is
+the one rule for two rows with one key, which the coordinator applies across shards and
+`unique_rows` over a list.
 Rows hold JSON primitives only, dates as ISO strings ("2021-03-12", "2021-03", "2021").
 """
 

@@ -291,19 +291,20 @@ class Merge:
             self.sources[hit["identity"]] = entry
 
     def absorb_rows(self, output: dict[str, Any]) -> None:
-        """Rows by key: a row whose key is already in keeps the better-ranked row, its empty
-        cells filled from the other."""
-        for key, row in output["rows"].items():
-            old = self.rows.get(key)
+        """Rows by key, whatever shard they came from: of two rows with one key the better
+        ranked stays, its empty cells filled from the other (`merge_duplicate`)."""
+        for row in output["rows"]:
+            entry = {"rank": row["rank"], "cells": row["cells"]}
+            old = self.rows.get(row["key"])
             if old is not None:
                 self.count("duplicates_dropped")
-                first, later = (old, row) if old["rank"] <= row["rank"] else (row, old)
-                row = {
+                first, later = (old, entry) if old["rank"] <= entry["rank"] else (entry, old)
+                entry = {
                     "rank": first["rank"],
                     "cells": merge_duplicate(first["cells"], later["cells"]),
                 }
-            self.rows[key] = row
-        for name in ("duplicates_dropped", "rows_without_key", "type_errors"):
+            self.rows[row["key"]] = entry
+        for name in ("rows_without_key", "type_errors"):
             self.count(name, output.get(name, 0))
 
     # board rules: what becomes possible after this wave

@@ -25,7 +25,7 @@ from typing import Any
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
-from exporters.dataset import Column, check_row, key_of, merge_duplicate
+from exporters.dataset import Column, check_row, key_of
 from exporters.document import Chart, Figure, Table
 from exporters.references import link
 from graph.config import Context
@@ -322,30 +322,33 @@ async def fill(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, A
 
 async def check(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Every cell checked against its column's type (a failing cell is left empty and counted),
-    the source named in the provenance column, the rows keyed by their key column."""
+    the source named in the provenance column, each row with its key. Duplicates are the
+    coordinator's to merge, across all shards at once."""
     payload = state["task"]["payload"]
     columns = [Column.model_validate(c) for c in payload["columns"]]
     key_column = next(c for c in columns if c.name == payload["key"])
     filled = state["work"]["filled"]
-    rows: dict[str, dict[str, Any]] = {}
-    counts = {"type_errors": 0, "rows_without_key": 0, "duplicates_dropped": 0}
+    rows: list[dict[str, Any]] = []
+    keyless = 0
     problems: list[str] = []
     for item in payload["items"]:
         values = dict(filled.get(f"r{item['rank']}", {}))
         if any(c.name == PROVENANCE for c in columns):  # from the source, never the engine
             values[PROVENANCE] = provenance(Source.model_validate(item["source"]))
         cells, trouble = check_row(values, columns)
-        counts["type_errors"] += len(trouble)
         problems += [f"row {item['rank'] + 1}: {t}" for t in trouble]
-        key = key_of(cells.get(key_column.name), key_column)
-        if not key:
-            counts["rows_without_key"] += 1
-        elif key in rows:
-            counts["duplicates_dropped"] += 1
-            rows[key]["cells"] = merge_duplicate(rows[key]["cells"], cells)
+        if key := key_of(cells.get(key_column.name), key_column):
+            rows.append({"key": key, "rank": item["rank"], "cells": cells})
         else:
-            rows[key] = {"rank": item["rank"], "cells": cells}
-    return {"output": {"rows": rows, **counts, "problems": problems[:MAX_PROBLEMS]}}
+            keyless += 1
+    return {
+        "output": {
+            "rows": rows,
+            "rows_without_key": keyless,
+            "type_errors": len(problems),
+            "problems": problems[:MAX_PROBLEMS],
+        }
+    }
 
 
 def provenance(source: Source) -> str:
