@@ -212,7 +212,7 @@ def sub_agent(
     """The specialist as a node of the swarm: a sub-agent checkpoints its result, not each step.
 
     Run as a plain subgraph node, a durable run would save a checkpoint at every step of
-    every sub-agent (a 300-agent wave: some 1,200 saves through one connection). The
+    every sub-agent, all through the run's one database connection. The
     task's result is still saved the moment it finishes, which is what a resume needs:
     finished sub-agents do not run again, one cut off mid-way starts over. The steps
     still show in the graph: `get_graph(xray=1)` finds `specialist` in this closure.
