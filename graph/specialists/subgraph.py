@@ -3,7 +3,7 @@
 Each specialist receives one task (from a Send), runs its steps in order, and
 writes back only `results[task_id]`. A step that raises ends the task as failed
 with its error on the board; the run goes on without it. The swarm runs each
-specialist through `sub_agent`, which checkpoints a task's result, not its every step.
+specialist through `sub_agent`: the run saves a task's result, not its steps.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.constants import CONF, CONFIG_KEY_CHECKPOINTER
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
@@ -194,7 +195,7 @@ def build_specialist(
     )
     firsts = {skill: steps[0].__name__ for skill, steps in routes.items()}
 
-    def route_skill(state: SpecialistState) -> str:
+    async def route_skill(state: SpecialistState) -> str:  # a plain function runs in a thread
         return firsts[state["task"]["skill"]]
 
     builder.add_conditional_edges(START, route_skill, list(firsts.values()))
@@ -206,21 +207,27 @@ def build_specialist(
     return builder.compile(name=kind)
 
 
+_RUN_SAVING = (CONFIG_KEY_CHECKPOINTER, CONFIG_KEY_DURABILITY)
+
+
 def sub_agent(
     specialist: CompiledStateGraph[SpecialistState, Context, SpecialistInput, SpecialistOutput],
 ) -> Callable[[SpecialistInput, RunnableConfig], Awaitable[SpecialistOutput]]:
-    """The specialist as a node of the swarm: a sub-agent checkpoints its result, not each step.
+    """The specialist as a node of the swarm: the run saves a sub-agent's result, not its steps.
 
-    Run as a plain subgraph node, a durable run would save a checkpoint at every step of
-    every sub-agent, all through the run's one database connection. The
-    task's result is still saved the moment it finishes, which is what a resume needs:
-    finished sub-agents do not run again, one cut off mid-way starts over. The steps
+    The result is the write of the swarm's task that ran the sub-agent, saved by the
+    run's checkpointer the moment the sub-agent finishes: a resume does not run it
+    again, and one cut off mid-way starts over. LangGraph would lend the sub-agent the
+    run's checkpointer too, to read its state as it starts and save it at each step
+    (or once at its end), each time through the run's one database connection, and
+    nothing ever reads that state back. So the sub-agent runs without one. The steps
     still show in the graph: `get_graph(xray=1)` finds `specialist` in this closure.
     """
 
     async def run(task: SpecialistInput, config: RunnableConfig) -> SpecialistOutput:
-        # With no checkpointer to save to, LangGraph warns that `durability` has no effect.
-        saved = config[CONF].get(CONFIG_KEY_CHECKPOINTER) is not None
-        return await specialist.ainvoke(task, config, durability="exit" if saved else None)
+        # The run's durability goes too: LangGraph 1.2 warns of a durability given to a
+        # graph without a checkpointer, and under "sync" waits for a checkpoint it never saves.
+        unsaved = {k: v for k, v in config[CONF].items() if k not in _RUN_SAVING}
+        return await specialist.ainvoke(task, {**config, CONF: unsaved})
 
     return run
