@@ -8,15 +8,20 @@ reads to continue a run with the settings it started with.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import WRITES_IDX_MAP, BaseCheckpointSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.base import BaseStore
 
 from graph.errors import SwarmError
@@ -65,6 +70,85 @@ class Persistence:
         return sorted((i.value for i in items), key=lambda r: r.get("started", 0))
 
 
+class BatchingSqliteSaver(AsyncSqliteSaver):
+    """The async SQLite checkpointer, committing the writes of tasks that finish together at once.
+
+    A task's writes are saved the moment it finishes, so that a resume does not run it
+    again. The stock saver gives each task its own transaction: four round trips to the
+    database thread, one task after another, so a wave of 300 sub-agents that finish
+    within milliseconds queues 1,200 round trips behind its last agent. Here the writes
+    that arrive while a commit is under way wait for the next commit, and go in together;
+    each task's `aput_writes` still returns only once its own writes are committed.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queued: list[tuple[str, list[tuple[Any, ...]], asyncio.Future[None]]] = []
+        self._committing: asyncio.Task[None] | None = None
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        conf = config["configurable"]
+        replace = all(channel in WRITES_IDX_MAP for channel, _ in writes)
+        rows = [
+            (
+                str(conf["thread_id"]),
+                str(conf["checkpoint_ns"]),
+                str(conf["checkpoint_id"]),
+                task_id,
+                task_path,
+                WRITES_IDX_MAP.get(channel, idx),
+                channel,
+                *self.serde.dumps_typed(value),
+            )
+            for idx, (channel, value) in enumerate(writes)
+        ]
+        committed = asyncio.get_running_loop().create_future()
+        self._queued.append(("REPLACE" if replace else "IGNORE", rows, committed))
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_queued())
+        await committed
+
+    async def _commit_queued(self) -> None:
+        await self.setup()
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                async with self.lock:
+                    try:
+                        # In arrival order: a task's later write may replace its earlier one.
+                        for conflict, group in groupby(batch, key=itemgetter(0)):
+                            await self.conn.executemany(
+                                f"INSERT OR {conflict} INTO writes (thread_id, checkpoint_ns, "
+                                "checkpoint_id, task_id, task_path, idx, channel, type, value) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [row for _, rows, _ in group for row in rows],
+                            )
+                        await self.conn.commit()
+                    except BaseException:
+                        await self.conn.rollback()
+                        raise
+            except BaseException as exc:
+                for _, _, committed in batch:
+                    if committed.done():  # its task was cancelled meanwhile
+                        continue
+                    if isinstance(exc, Exception):
+                        committed.set_exception(exc)
+                    else:
+                        committed.cancel()
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, _, committed in batch:
+                    if not committed.done():
+                        committed.set_result(None)
+
+
 @asynccontextmanager
 async def persistence(db: str | None = None) -> AsyncIterator[Persistence]:
     """Open the checkpointer and store of `db` (see `database_url`), creating tables."""
@@ -81,11 +165,10 @@ async def persistence(db: str | None = None) -> AsyncIterator[Persistence]:
             f"cannot create the run database folder {path.parent}: {exc.strerror}; "
             "pass --db with a writable path"
         ) from exc
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.store.sqlite.aio import AsyncSqliteStore
 
     async with (
-        AsyncSqliteSaver.from_conn_string(str(path)) as saver,
+        BatchingSqliteSaver.from_conn_string(str(path)) as saver,
         AsyncSqliteStore.from_conn_string(str(path)) as store,
     ):
         await saver.setup()

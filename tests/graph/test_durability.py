@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 
 from graph.config import Context
 from graph.engines.base import NotesRequest, SourceNotes
@@ -127,18 +129,23 @@ def test_resume_after_kill_skips_finished_agents(
     assert (again / "references.bib").read_text() == (whole / "references.bib").read_text()
 
 
-async def test_sub_agents_checkpoint_their_results_not_their_steps(tmp_path: Path) -> None:
+async def test_the_run_saves_each_sub_agents_result_and_nothing_of_its_own(
+    tmp_path: Path,
+) -> None:
     context = Context(corpus=[str(DEMO_CORPUS)], out=str(tmp_path / "out"), formats=["md"])
     config = context.run_config("results")
-    async with persistence(str(tmp_path / "runs.sqlite")) as stored:
+    db = tmp_path / "runs.sqlite"
+    async with persistence(str(db)) as stored:
         compiled = builder.compile(checkpointer=stored.checkpointer)
         out = await compiled.ainvoke(
             {"prompt": DEMO_PROMPT}, config, context=context, durability="sync"
         )
-        saved = [c async for c in stored.checkpointer.alist(config)]
         history = [s async for s in compiled.aget_state_history(config)]
     assert out["run"]["status"] == "done"
-    assert {c.config["configurable"]["checkpoint_ns"] for c in saved} == {""}
+    with sqlite3.connect(db) as conn:
+        for table in ("checkpoints", "writes"):
+            spaces = {ns for (ns,) in conn.execute(f"SELECT DISTINCT checkpoint_ns FROM {table}")}
+            assert spaces == {""}, table
     saved_results = {
         tid
         for s in history
@@ -147,6 +154,51 @@ async def test_sub_agents_checkpoint_their_results_not_their_steps(tmp_path: Pat
         for tid in task.result["results"]
     }
     assert len(saved_results) == out["run"]["sub_agents"]
+
+
+async def test_writes_of_tasks_that_finish_together_are_committed_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with persistence(str(tmp_path / "runs.sqlite")) as stored:
+        saver = stored.checkpointer
+        config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        config = await saver.aput(config, empty_checkpoint(), {}, {})
+        commits = 0
+        commit = saver.conn.commit
+
+        async def counted() -> None:
+            nonlocal commits
+            commits += 1
+            await commit()
+
+        monkeypatch.setattr(saver.conn, "commit", counted)
+        await asyncio.gather(
+            *(
+                saver.aput_writes(config, [("results", {f"t{i}": i})], f"task-{i}")
+                for i in range(200)
+            )
+        )
+        saved = await saver.aget_tuple(config)
+        assert commits <= 2
+        assert {task: value for task, _, value in saved.pending_writes} == {
+            f"task-{i}": {f"t{i}": i} for i in range(200)
+        }
+
+        executemany = saver.conn.executemany
+
+        async def broken(*args: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(saver.conn, "executemany", broken)
+        failed = await asyncio.gather(
+            *(saver.aput_writes(config, [("results", {"lost": i})], f"lost-{i}") for i in range(5)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(e, sqlite3.OperationalError) for e in failed)
+        monkeypatch.setattr(saver.conn, "executemany", executemany)
+        await saver.aput_writes(config, [("results", {"after": 1})], "after")
+        writes = (await saver.aget_tuple(config)).pending_writes
+        assert len(writes) == 201 and not any(task.startswith("lost") for task, _, _ in writes)
 
 
 class UnreliableEngine(OfflineEngine):
