@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -126,9 +127,23 @@ def corpus_for_sync(context: Context) -> Corpus:
     return load_corpus(corpus_paths(context), cache)
 
 
+_RUN_CORPORA: dict[int, Corpus] = {}
+"""Each running run's corpus, by the id of the run's Context, while the Context lives."""
+
+
 async def corpus_for(context: Context) -> Corpus:
-    """The run's corpus, loaded (or read from the index cache) off the event loop."""
-    return await asyncio.to_thread(corpus_for_sync, context)
+    """The run's corpus: loaded (or read from the index cache) off the event loop, once a run.
+
+    Every agent of a run shares the run's Context, so later calls return the corpus
+    the run first found, without walking and fingerprinting its files again in a
+    worker thread, which hundreds of agents at once would queue for."""
+    corpus = _RUN_CORPORA.get(id(context))
+    if corpus is None:
+        corpus = await asyncio.to_thread(corpus_for_sync, context)
+        if id(context) not in _RUN_CORPORA:
+            _RUN_CORPORA[id(context)] = corpus
+            weakref.finalize(context, _RUN_CORPORA.pop, id(context), None)
+    return corpus
 
 
 _REACHED: set[tuple[str, ...]] = set()

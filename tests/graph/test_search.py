@@ -15,11 +15,11 @@ from pathlib import Path
 import bibtexparser
 import pytest
 
-from graph import board
+from graph import board, resources
 from graph.cli import main
 from graph.config import Context
 from graph.errors import SwarmError
-from graph.resources import enriches, sources_for
+from graph.resources import corpus_for, enriches, sources_for
 from graph.specialists.search import SearchFailed, search_sources
 from graph.specialists.search import graph as search_agent
 from graph.swarm import graph
@@ -77,6 +77,21 @@ def test_explicit_sources_win_then_the_corpus_then_the_keyless_apis(
     assert not enriches(Context(corpus=corpus))
     assert enriches(Context(corpus=corpus, sources=["corpus", "crossref"]))
     assert enriches(Context())
+
+
+async def test_a_run_finds_its_corpus_files_once_whatever_its_agents_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found: list[object] = []
+    monkeypatch.setattr(
+        resources, "load_corpus", lambda *args: found.append(args) or load_corpus(*args)
+    )
+    run = Context(corpus=[str(DEMO_CORPUS)], cache_dir=str(tmp_path))
+    first = await corpus_for(run)
+    assert all([await corpus_for(run) is first for _ in range(50)])
+    assert len(found) == 1
+    await corpus_for(Context(corpus=[str(DEMO_CORPUS)], cache_dir=str(tmp_path)))
+    assert len(found) == 2
 
 
 @pytest.mark.parametrize(
