@@ -49,6 +49,7 @@ from graph.specialists.coding import MAX_PROBLEMS, PROVENANCE
 from graph.specialists.search import brief_fields
 from graph.specialists.writing import GROUP_SIZE
 from graph.state import SourceEntry, SwarmState, Task, TaskResult
+from tools.corpus import Corpus
 from tools.slug import slug
 from tools.source import Source, base_key
 
@@ -61,6 +62,7 @@ THEME_SEARCH_DEPTH = 15
 CITATION_BATCH = 1
 THIN_THEME = 3
 MAX_QUERIES = 24
+REPRESENTATIVES = 3  # best-scored sources of a theme that the framing parts see
 RESEARCH_SHARE = 0.75
 READ_STEPS = 1  # read
 VERIFY_COUNTS = (
@@ -145,8 +147,10 @@ def table_of(planned: Plan, context: Context) -> dict[str, Any]:
     }
 
 
-def dispatch(state: SwarmState) -> list[Send] | str:
-    """Send every ready task to its specialist; when none is left, finish."""
+async def dispatch(state: SwarmState) -> list[Send] | str:
+    """Send every ready task to its specialist; when none is left, finish.
+
+    Async, as every route here: LangGraph runs a plain function in a worker thread."""
     ready = board.ready(state.get("tasks", {}), state.get("results", {}))
     if ready:
         return [Send(t["kind"], {"task": t}) for t in ready]
@@ -205,9 +209,10 @@ async def review_plan(state: SwarmState, runtime: Runtime[Context]) -> dict[str,
 class Merge:
     """One merge pass over a wave's results: a working copy of the state, then the update."""
 
-    def __init__(self, state: SwarmState, context: Context) -> None:
+    def __init__(self, state: SwarmState, context: Context, corpus: Corpus) -> None:
         self.state = state
         self.context = context
+        self.corpus = corpus
         self.topic = state["plan"]["topic"] or state["prompt"]
         self.tasks: dict[str, Task] = dict(state.get("tasks", {}))
         self.results: dict[str, TaskResult] = state.get("results", {})
@@ -221,6 +226,7 @@ class Merge:
         self.rows: dict[str, dict[str, Any]] = dict(state.get("rows", {}))
         self.budget: str = state.get("budget") or ""
         self.new_tasks: dict[str, Task] = {}
+        self._briefs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def add(self, task: Task) -> None:
         if task["id"] not in self.tasks:
@@ -387,7 +393,12 @@ class Merge:
             )
 
     def _brief(self, identity: str) -> dict[str, Any]:
-        return brief_fields(Source.model_validate(self.sources[identity]["source"]))
+        """The source's brief, worked out once a pass for each version of its metadata."""
+        source = self.sources[identity]["source"]
+        known = self._briefs.get(identity)
+        if known is None or known[0] is not source:
+            known = self._briefs[identity] = (source, brief_fields(Source.model_validate(source)))
+        return known[1]
 
     def noted(self, identities: list[str] | None = None) -> list[NotedSource]:
         chosen = identities or [i for i, e in self.sources.items() if e["key"] and "notes" in e]
@@ -574,11 +585,15 @@ class Merge:
         if not board.finished(self.tasks, self.results, skill="section"):
             return
         facts = self.facts()
+        best: dict[str, float] = {}
+        for entry in self.sources.values():
+            if entry["key"]:
+                best[entry["key"]] = max(best.get(entry["key"], entry["score"]), entry["score"])
         summaries = [
             SectionSummary(
                 title=t["title"],
                 summary=t.get("summary", ""),
-                keys=self._representatives(t),
+                keys=sorted(t["keys"], key=lambda k: -best.get(k, 0))[:REPRESENTATIVES],
             )
             for t in self.outline["themes"]
         ]
@@ -615,15 +630,6 @@ class Merge:
             for skill in ("section", "frame", "method")
         )
 
-    def _representatives(self, theme: dict[str, Any], limit: int = 3) -> list[str]:
-        scored = sorted(
-            (k for k in theme["keys"]),
-            key=lambda k: (
-                -max((e["score"] for e in self.sources.values() if e["key"] == k), default=0)
-            ),
-        )
-        return scored[:limit]
-
     def plan_verification(self) -> None:
         """Once every part is written: note disagreeing sources in each theme's overview,
         merge repeated sentences, then one citation agent per drafted part checks the
@@ -656,16 +662,18 @@ class Merge:
                         "draft_id": draft_id,
                         "place": {k: v for k, v in entry.items() if k != "draft"},
                         "draft": entry["draft"],
-                        "sources": {
-                            k: {
-                                "identity": by_key[k],
-                                "brief": {"key": k, **self._brief(by_key[k])},
-                            }
-                            for k in keys
-                        },
+                        "sources": {k: self._checked(by_key[k], k) for k in keys},
                     },
                 )
             )
+
+    def _checked(self, identity: str, key: str) -> dict[str, Any]:
+        """A source as its checker gets it: the checker reads a corpus document's own text,
+        so the brief leaves out the abstract, which that text holds."""
+        brief = {"key": key, **self._brief(identity)}
+        if identity in self.corpus:
+            brief["abstract"] = ""
+        return {"identity": identity, "brief": brief}
 
     def _note_conflicts(self, themes: list[dict[str, Any]], by_key: dict[str, str]) -> None:
         """Add a sentence citing both sources to a theme's overview where two disagree."""
@@ -811,7 +819,7 @@ async def merge(state: SwarmState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Fold the wave's results into the state and add the tasks that became possible."""
     done = state.get("merged", {})
     new = [r for tid, r in sorted(state.get("results", {}).items()) if tid not in done]
-    work = Merge(state, runtime.context)
+    work = Merge(state, runtime.context, await corpus_for(runtime.context))
     for result in new:
         work.absorb(result)
     if work.dataset:

@@ -18,8 +18,10 @@ import pytest
 from graph import board, resources
 from graph.cli import main
 from graph.config import Context
+from graph.engines.base import ClaimRequest, Verdict
+from graph.engines.offline import OfflineEngine
 from graph.errors import SwarmError
-from graph.resources import corpus_for, enriches, sources_for
+from graph.resources import corpus_for, enriches, sources_for, use_engine
 from graph.specialists.search import SearchFailed, search_sources
 from graph.specialists.search import graph as search_agent
 from graph.swarm import graph
@@ -177,11 +179,39 @@ async def test_search_agent_fills_gaps_of_kept_sources_from_crossref(
 # whole runs
 
 
+class ClaimsSeen(OfflineEngine):
+    """The offline engine, keeping every claim check it is asked for."""
+
+    def __init__(self) -> None:
+        self.claims: list[ClaimRequest] = []
+
+    async def verify_claim(self, request: ClaimRequest) -> Verdict:
+        self.claims.append(request)
+        return await super().verify_claim(request)
+
+
 async def test_run_over_corpus_and_arxiv_cites_both_kinds(
     scholarly: FakeScholarlyServer, tmp_path: Path
 ) -> None:
-    result = await review(context(tmp_path, corpus=[str(DEMO_CORPUS)], sources=["corpus", "arxiv"]))
+    engine = ClaimsSeen()
+    use_engine(engine)
+    try:
+        result = await review(
+            context(tmp_path, corpus=[str(DEMO_CORPUS)], sources=["corpus", "arxiv"])
+        )
+    finally:
+        use_engine(None)
 
+    # A corpus document is checked against its own text; a live source, against its
+    # abstract: the checker's task carries an abstract only where there is no text.
+    live = {c.source.key for c in engine.claims if c.source.abstract}
+    read = {c.source.key for c in engine.claims if not c.source.abstract}
+    assert live and read
+    for claim in engine.claims:
+        if claim.source.abstract:
+            assert claim.text == f"{claim.source.title}\n\n{claim.source.abstract}"
+        else:
+            assert claim.text.strip()
     run = result["run"]
     assert run["status"] == "done" and run["failed_tasks"] == 0
     assert run["unresolved_citations"] == 0
