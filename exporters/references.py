@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, NamedTuple, Protocol
 
 from exporters.document import Document, Reference
@@ -89,8 +90,12 @@ def _latex_to_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", text.replace("{", "").replace("}", ""))
 
 
+@lru_cache(maxsize=65_536)
 def parse_name(author: str) -> Name:
-    """`Lewis, Patrick`, `Patrick Lewis` and `Ludwig van Beethoven`; `{WHO}` stays whole."""
+    """`Lewis, Patrick`, `Patrick Lewis` and `Ludwig van Beethoven`; `{WHO}` stays whole.
+
+    Remembered: a reference list parses each author for its order, its labels and its
+    entry, and a large collaboration lists thousands."""
     author = " ".join(author.split())
     if author.startswith("{") and author.endswith("}"):
         return Name(family=_latex_to_unicode(author[1:-1]))
@@ -267,9 +272,14 @@ def _title_sort(title: str) -> str:
     return re.sub(r"^(a|an|the)\s+", "", _fold(title).strip())
 
 
+@lru_cache(maxsize=65_536)
+def _name_sort_key(author: str) -> tuple[str, str]:
+    name = parse_name(author)
+    return _fold(name.family), _fold(name.initials())
+
+
 def _apa_sort_key(ref: Reference) -> tuple:
-    names = [parse_name(author) for author in ref.authors]
-    head = tuple((_fold(n.family), _fold(n.initials())) for n in names)
+    head = tuple(_name_sort_key(author) for author in ref.authors)
     if not head:
         head = ((_title_sort(ref.title), ""),)
     return (head, ref.year is not None, ref.year or 0, _title_sort(ref.title))
@@ -445,10 +455,9 @@ def _names_label(authors: list[str], conjunction: str = "&") -> str:
 
     Narrative citations join two names with `and`, parenthetical ones with `&`.
     """
-    families = [parse_name(author).family for author in authors]
-    if len(families) <= 2:
-        return f" {conjunction} ".join(families)
-    return f"{families[0]} et al."
+    if len(authors) <= 2:
+        return f" {conjunction} ".join(parse_name(author).family for author in authors)
+    return f"{parse_name(authors[0]).family} et al."
 
 
 def _letter(index: int) -> str:
