@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 import time
@@ -547,14 +548,29 @@ COMMANDS = {
 T = TypeVar("T")
 
 
+GC_THRESHOLDS = (100_000, 50, 100)
+"""The cyclic collector's thresholds while a command runs (Python's default: 700, 10, 10).
+
+Each sub-agent's LangGraph loop allocates thousands of short-lived objects. At the
+defaults a run of 300 agents spent about 1.2 s of its 14 s in collections, up to
+0.25 s at a time, and every agent waits out each one. Memory freed by reference
+counting, which is nearly all of it, is freed as before; only cycles wait longer."""
+
+
 def run_async(work: Coroutine[Any, Any, T]) -> T:
     """Run `work` on uvloop where it is installed (its event loop schedules hundreds of
-    sub-agents with less overhead), else on asyncio's own."""
+    sub-agents with less overhead), else on asyncio's own, collecting cyclic garbage
+    less often (`GC_THRESHOLDS`); the thresholds before are restored after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(work)
-    return uvloop.run(work)
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run(work)
+        return uvloop.run(work)
+    finally:
+        gc.set_threshold(*before)
 
 
 def main(argv: list[str] | None = None) -> int:

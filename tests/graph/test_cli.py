@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from graph.cli import main
+from graph.cli import GC_THRESHOLDS, main, run_async
+from graph.errors import SwarmError
 from tests.conftest import DEMO_CORPUS, DEMO_PROMPT, swarm_cli
 
 
@@ -122,3 +124,19 @@ def test_live_view_counts_agents_steps_and_tokens() -> None:
     assert "1 agents done" in text and "6 steps" in text and "1,230 tokens" in text
     row = next(line for line in text.splitlines() if line.startswith("citation"))
     assert row.split()[1:] == ["0", "1", "1"]
+
+
+def test_commands_collect_cyclic_garbage_less_often_and_restore_the_collector() -> None:
+    async def thresholds() -> tuple[int, int, int]:
+        return gc.get_threshold()
+
+    before = gc.get_threshold()
+    assert run_async(thresholds()) == GC_THRESHOLDS != before
+    assert gc.get_threshold() == before
+
+    async def fails() -> None:
+        raise SwarmError("stop")
+
+    with pytest.raises(SwarmError):
+        run_async(fails())
+    assert gc.get_threshold() == before
