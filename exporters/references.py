@@ -264,6 +264,8 @@ def format_reference(ref: Reference, style: str = "apa") -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose
+        return text.casefold()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
