@@ -513,8 +513,8 @@ async def main() -> None:
     print()
     print(f"{'measure':<44}{'ours':>12}{'baseline':>12}{'ratio':>8}  target")
     print(
-        f"{f'{agents}-way fan-out: wall / critical path':<44}{wall:>10.1f} s{bound:>10.1f} s"
-        f"{ratio(wall, bound):>8.2f}  <= 1.10"
+        f"{f'{agents}-way fan-out: wall / critical path':<44}{wall:>10.2f} s{bound:>10.2f} s"
+        f"{ratio(wall, bound):>8.3f}  <= 1.10"
     )
     print(
         f"{'per step: specialist / bare LangGraph':<44}{ours * 1e3:>9.2f} ms{bare * 1e3:>9.2f} ms"
