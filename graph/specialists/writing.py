@@ -118,9 +118,9 @@ async def draft(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, 
 
 
 async def check_section(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-    request = SectionRequest.model_validate(state["task"]["payload"]["request"])
+    sources = state["task"]["payload"]["request"]["sources"]  # validated by `draft`
     written, dropped = checked_draft(
-        SectionDraft.model_validate(state["work"]["draft"]), {s.key for s in request.sources}
+        SectionDraft.model_validate(state["work"]["draft"]), {s["key"] for s in sources}
     )
     return {"output": {"draft": written.model_dump(), "dropped": dropped}}
 
@@ -132,8 +132,8 @@ async def frame(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, 
 
 
 async def check_frame(state: SpecialistState, runtime: Runtime[Context]) -> dict[str, Any]:
-    request = FrameRequest.model_validate(state["task"]["payload"]["request"])
-    allowed = {k for section in request.sections for k in section.keys}
+    sections = state["task"]["payload"]["request"]["sections"]  # validated by `frame`
+    allowed = {k for section in sections for k in section["keys"]}
     written, dropped = checked_draft(SectionDraft.model_validate(state["work"]["draft"]), allowed)
     return {"output": {"draft": written.model_dump(), "dropped": dropped}}
 
