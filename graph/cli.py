@@ -545,9 +545,6 @@ COMMANDS = {
 }
 
 
-T = TypeVar("T")
-
-
 GC_THRESHOLDS = (100_000, 50, 100)
 """The cyclic collector's thresholds while a command runs (Python's default: 700, 10, 10).
 
@@ -555,6 +552,9 @@ Each sub-agent's LangGraph loop allocates thousands of short-lived objects. At t
 defaults a run of 300 agents spent about 1.2 s of its 14 s in collections, up to
 0.25 s at a time, and every agent waits out each one. Memory freed by reference
 counting, which is nearly all of it, is freed as before; only cycles wait longer."""
+
+
+T = TypeVar("T")
 
 
 def run_async(work: Coroutine[Any, Any, T]) -> T:
